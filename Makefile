@@ -1,0 +1,55 @@
+# Vitawell triage assistant. `make run` starts it, `make test` proves it.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONUNBUFFERED := 1
+export RASA_TELEMETRY_ENABLED := false
+
+TRAINING_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null)
+MODEL_STAMP := models/.trained
+
+.PHONY: run shell test lint validate train pytest stories eval bench clean lock
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(PY) || $$(scripts/find_python310.sh) -m venv $(VENV)
+	@test -x $(BIN)/uv || { $(PY) -m ensurepip >/dev/null 2>&1; $(PY) -m pip install -q --disable-pip-version-check uv==0.13.9; }
+	$(BIN)/uv pip install -q --python $(PY) -r requirements.lock
+	$(BIN)/uv pip install -q --python $(PY) --no-deps -e .
+	@touch $@
+
+lock:
+	$(BIN)/uv pip compile -q --python $(PY) requirements.in -o requirements.lock
+
+train: $(MODEL_STAMP)
+$(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name clinic
+	@touch $@
+
+run: train
+	scripts/run.sh
+
+shell: train
+	$(RASA) shell --model models/clinic.tar.gz --endpoints endpoints.yml
+
+lint: venv
+	$(BIN)/ruff check .
+
+validate: venv
+	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+pytest: train
+	$(BIN)/pytest -q
+
+stories: train
+	$(RASA) test core --model models/clinic.tar.gz --stories tests/test_stories.yml \
+	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
+
+test: lint validate pytest stories
+
+clean:
+	rm -rf models results var

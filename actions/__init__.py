@@ -1,0 +1,1 @@
+"""Custom actions of the Vitawell assistant, one module per concern."""

@@ -1,0 +1,25 @@
+"""Opening of every conversation: the disclaimer, without waiting for an answer."""
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+
+class ActionSessionStart(Action):
+    """Start a session with the information-not-diagnosis disclaimer."""
+
+    def name(self) -> Text:
+        """Name of the action in the domain."""
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Open the session, show the disclaimer, then listen."""
+        dispatcher.utter_message(response="utter_disclaimer")
+        events: List[Dict[Text, Any]] = [SessionStarted()]
+        events.append(ActionExecuted("action_listen"))
+        return events

@@ -1,0 +1,116 @@
+"""The triage form: asks only what it doesn't know, reads typed answers and negations."""
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from clinic import findings
+
+# Intents whose text may answer the form's question.
+ANSWER_INTENTS = frozenset({"inform", "describe_bump", "affirm", "deny"})
+
+SLOT_KIND = {"bump_hardness": "hardness", "bump_fluid": "fluid", "bump_location": "location"}
+TEXT_READERS = {
+    "bump_hardness": findings.hardness_from_text,
+    "bump_fluid": findings.fluid_from_text,
+    "bump_location": findings.location_from_text,
+}
+
+
+def _typed_text(tracker: Tracker) -> Optional[Text]:
+    """The patient's latest words, or None for a button payload like /inform{...}."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return None if text.startswith("/") else text
+
+
+def _intent(tracker: Tracker) -> Optional[Text]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+class ValidateTriageForm(FormValidationAction):
+    """Fill and check hardness, fluid and location; stop early on a red flag."""
+
+    def name(self) -> Text:
+        """Name of the action in the domain."""
+        return "validate_triage_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Ask nothing more once a red flag is known: the doctor advice comes first."""
+        if tracker.get_slot("red_flags"):
+            return []
+        return domain_slots
+
+    def _read(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """Read the slot from the typed words; re-prompt if the asked question got no answer."""
+        text = _typed_text(tracker)
+        intent = _intent(tracker)
+        if text is None or intent not in ANSWER_INTENTS:
+            return {}
+        value = TEXT_READERS[slot](text)
+        if value is None and slot == "bump_fluid" and intent in ("affirm", "deny"):
+            value = "yes" if intent == "affirm" else "no"
+        if value is not None:
+            return {slot: value}
+        asked = tracker.get_slot("requested_slot") == slot
+        if asked and tracker.get_slot(slot) is None and not self._entity_in_message(slot, tracker):
+            dispatcher.utter_message(response="utter_answer_not_understood")
+            return {slot: None}
+        return {}
+
+    @staticmethod
+    def _entity_in_message(slot: Text, tracker: Tracker) -> bool:
+        kind = SLOT_KIND[slot]
+        return any(e.get("entity") == kind for e in (tracker.latest_message or {}).get("entities", []))
+
+    async def extract_bump_hardness(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Hardness from typed words ("not soft" is hard)."""
+        return self._read("bump_hardness", dispatcher, tracker)
+
+    async def extract_bump_fluid(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Fluid from typed words ("no pus" is no; "yes"/"nope" answer the question)."""
+        return self._read("bump_fluid", dispatcher, tracker)
+
+    async def extract_bump_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Location from typed words ("lash line" is eye_area)."""
+        return self._read("bump_location", dispatcher, tracker)
+
+    def _validate(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        canonical = findings.normalise(SLOT_KIND[slot], value)
+        if canonical is None and slot == "bump_location" and value:
+            canonical = "other"
+        if canonical is None:
+            dispatcher.utter_message(response="utter_answer_not_understood")
+        return {slot: canonical}
+
+    def validate_bump_hardness(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep hard, soft or unsure."""
+        return self._validate("bump_hardness", slot_value, dispatcher)
+
+    def validate_bump_fluid(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep yes, no or unsure."""
+        return self._validate("bump_fluid", slot_value, dispatcher)
+
+    def validate_bump_location(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep one of the contract's locations (anything named but unknown is "other")."""
+        return self._validate("bump_location", slot_value, dispatcher)

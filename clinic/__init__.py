@@ -1,0 +1,1 @@
+"""Vitawell clinic: triage logic, understanding helpers, persistence and tools, free of Rasa imports."""

@@ -1,0 +1,16 @@
+# Sourced by scripts: configuration from the environment, with embedded defaults.
+# A random API token is generated once into the git-ignored .env when RASA_AUTH_TOKEN is unset.
+mkdir -p var
+if [ -f .env ]; then set -a; source .env; set +a; fi
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  RASA_AUTH_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+  echo "RASA_AUTH_TOKEN=$RASA_AUTH_TOKEN" >> .env
+  echo "No RASA_AUTH_TOKEN set: generated one into .env (git-ignored)." >&2
+fi
+export RASA_AUTH_TOKEN
+export RASA_PORT=${RASA_PORT:-5005}
+export ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
+export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTION_SERVER_PORT/webhook}
+export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$PWD/var/tracker.db}
+export RASA_CORS=${RASA_CORS:-http://localhost:8000}
+export SQLALCHEMY_SILENCE_UBER_WARNING=1

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the action server (5055) and the Rasa server (5005); Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+.venv/bin/rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
+pids=($!)
+cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup INT TERM EXIT
+
+.venv/bin/rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "$RASA_CORS" &
+pids+=($!)
+
+cat <<MSG
+
+  Vitawell assistant starting (the model takes about 20 s to load).
+  Talk to it:   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+  socket.io:    http://localhost:$RASA_PORT (socket.io channel, path /socket.io)
+  Terminal:     make shell
+  HTTP API:     http://localhost:$RASA_PORT (token in RASA_AUTH_TOKEN / .env)
+  Actions:      http://localhost:$ACTION_SERVER_PORT/health
+  Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"
