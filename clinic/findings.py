@@ -23,8 +23,8 @@ HARDNESS_TERMS: Dict[str, Sequence[str]] = {
 FLUID_TERMS: Dict[str, Sequence[str]] = {
     "yes": (
         "pus", "puss", "fluid", "liquid", "yellow", "yellowish", "oozing", "oozes", "ooze",
-        "weeping", "leaking", "whitehead", "head on it", "goo", "gunk", "filled",
-        "full of", "fluid filled", "watery", "juicy", "liquidy", "wet", "pussy",
+        "weeping", "leaking", "goo", "gunk", "pus filled", "full of pus",
+        "full of fluid", "fluid filled", "watery", "juicy", "liquidy", "wet", "pussy",
     ),
 }
 UNSURE_PHRASES: Sequence[str] = (

@@ -1,0 +1,156 @@
+"""Start the real action server and Rasa server for integration tests.
+
+`RunningAssistant.start()` launches both on free ports with a throw-away SQLite tracker store,
+waits until the model is loaded, and offers the REST channel and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "clinic.tar.gz"
+API_TOKEN = "integration-test-token"
+
+
+def free_port() -> int:
+    """An unused TCP port on localhost."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, alive=lambda: True) -> None:
+    """Poll `check()` until it returns truthy or `timeout` seconds pass (or `alive()` fails)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"{what} exited before it was ready")
+        try:
+            if check():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+
+@dataclass
+class RunningAssistant:
+    """The action server and Rasa server, as a patient's channel and the clinic see them."""
+
+    workdir: Path
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    processes: List[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def env(self) -> Dict[str, str]:
+        """Environment both servers run with."""
+        env = dict(os.environ)
+        env.update(
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
+            TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
+            RASA_AUTH_TOKEN=API_TOKEN,
+            RASA_TELEMETRY_ENABLED="false",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            TF_CPP_MIN_LOG_LEVEL="3",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, args: List[str], log_name: str) -> None:
+        log = open(self.workdir / log_name, "wb")
+        self.processes.append(
+            subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        )
+
+    def start(self, with_actions: bool = True, timeout: float = 180) -> "RunningAssistant":
+        """Start the servers and wait until the model answers."""
+        bin_dir = Path(sys.executable).parent
+        if with_actions:
+            self._spawn(
+                [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
+                 "--port", str(self.action_port)],
+                "actions.log",
+            )
+        self._spawn(
+            [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--endpoints",
+             str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
+             "--port", str(self.rasa_port), "--enable-api", "--auth-token", API_TOKEN],
+            "rasa.log",
+        )
+        if with_actions:
+            wait_until(
+                lambda: httpx.get(f"http://127.0.0.1:{self.action_port}/health").status_code
+                == 200,
+                timeout,
+                "action server",
+                self._alive,
+            )
+        wait_until(
+            lambda: httpx.get(f"{self.url}/status", params={"token": API_TOKEN}).json().get(
+                "model_file"
+            ),
+            timeout,
+            "Rasa server",
+            self._alive,
+        )
+        return self
+
+    def _alive(self) -> bool:
+        dead = [p for p in self.processes if p.poll() is not None]
+        if dead:
+            print(self.log("rasa.log")[-3000:], self.log("actions.log")[-3000:], file=sys.stderr)
+        return not dead
+
+    def stop(self) -> None:
+        """Stop every process this object started."""
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
+        """Send a message through the REST channel; return the bot's messages."""
+        response = httpx.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        """The conversation's tracker through the authenticated HTTP API."""
+        response = httpx.get(
+            f"{self.url}/conversations/{sender}/tracker",
+            params={"token": API_TOKEN},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def log(self, name: str = "rasa.log") -> str:
+        """A server's log so far, for failure messages."""
+        path: Optional[Path] = self.workdir / name
+        return path.read_text(errors="replace") if path and path.exists() else ""

@@ -1,0 +1,69 @@
+"""A patient typing through the REST channel reaches each triage outcome."""
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def texts(messages):
+    return " ".join(m.get("text", "") for m in messages)
+
+
+def new_sender() -> str:
+    return f"patient-{uuid.uuid4().hex[:8]}"
+
+
+def test_milia_near_the_eye_in_one_message(assistant):
+    sender = new_sender()
+    reply = assistant.say(sender, "hi")
+    assert "not a diagnosis" in texts(reply)  # the disclaimer opens the conversation
+    reply = assistant.say(sender, "I have a hard white bump under my eye, no pus")
+    said = texts(reply)
+    assert "millium" in said
+    assert "permanent scarring" in said
+    slots = assistant.tracker(sender)["slots"]
+    assert slots["triage_result"] == "milia"
+    assert (slots["bump_hardness"], slots["bump_fluid"], slots["bump_location"]) == (
+        "hard", "no", "eye_area",
+    )
+
+
+def test_pustule_question_by_question_with_negations(assistant):
+    sender = new_sender()
+    assistant.say(sender, "I have a whitehead")
+    reply = assistant.say(sender, "it's not hard at all")
+    assert "fluid" in texts(reply) or "pus" in texts(reply)
+    assistant.say(sender, "yes there's pus")
+    reply = assistant.say(sender, "chin")
+    assert "pustule" in texts(reply)
+    assert assistant.tracker(sender)["slots"]["triage_result"] == "pustule"
+
+
+def test_squeeze_question_mid_form_then_uncertain(assistant):
+    sender = new_sender()
+    assistant.say(sender, "there's a white spot on my face")
+    reply = assistant.say(sender, "can I just pop it?")
+    said = texts(reply)
+    assert "no opening" in said and "hard" in said.lower()  # warning, then the question again
+    assistant.say(sender, "not sure")
+    assistant.say(sender, "no fluid")
+    reply = assistant.say(sender, "forehead")
+    assert "can't tell" in texts(reply)
+    assert assistant.tracker(sender)["slots"]["triage_result"] == "uncertain"
+
+
+def test_red_flag_mid_form_goes_to_a_doctor(assistant):
+    sender = new_sender()
+    assistant.say(sender, "I've got a little white bump")
+    reply = assistant.say(sender, "it's been bleeding")
+    assert "doctor" in texts(reply)
+    slots = assistant.tracker(sender)["slots"]
+    assert slots["triage_result"] == "urgent"
+    assert slots["requested_slot"] is None
+
+
+def test_out_of_scope_gets_a_useful_answer(assistant):
+    reply = assistant.say(new_sender(), "what's the weather today")
+    assert reply and "milia" in texts(reply)
