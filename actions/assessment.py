@@ -1,6 +1,6 @@
 """The triage assessment: stores the result; `utter_assessment` words it for the patient."""
 
-from typing import List, Text
+from typing import List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,7 +13,7 @@ from clinic.triage import assess
 class ActionGiveAssessment(Action):
     """Tell milia from pustules, or send to a doctor, from the triage slots."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Name of the action in the domain."""
         return "action_give_assessment"
 

@@ -1,6 +1,6 @@
 """Opening of every conversation: the disclaimer, without waiting for an answer."""
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 class ActionSessionStart(Action):
     """Start a session with the information-not-diagnosis disclaimer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Name of the action in the domain."""
         return "action_session_start"
 
@@ -20,6 +20,6 @@ class ActionSessionStart(Action):
     ) -> List[EventType]:
         """Open the session, show the disclaimer, then listen."""
         dispatcher.utter_message(response="utter_disclaimer")
-        events: List[Dict[Text, Any]] = [SessionStarted()]
+        events: List[Dict[str, Any]] = [SessionStarted()]
         events.append(ActionExecuted("action_listen"))
         return events

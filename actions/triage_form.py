@@ -1,6 +1,6 @@
 """The triage form: asks only what it doesn't know, reads typed answers and negations."""
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -20,36 +20,36 @@ TEXT_READERS = {
 }
 
 
-def _typed_text(tracker: Tracker) -> Optional[Text]:
+def _typed_text(tracker: Tracker) -> Optional[str]:
     """The patient's latest words, or None for a button payload like /inform{...}."""
     text = (tracker.latest_message or {}).get("text") or ""
     return None if text.startswith("/") else text
 
 
-def _intent(tracker: Tracker) -> Optional[Text]:
+def _intent(tracker: Tracker) -> Optional[str]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
 class ValidateTriageForm(FormValidationAction):
     """Fill and check hardness, fluid and location; stop early on a red flag."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Name of the action in the domain."""
         return "validate_triage_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         """Ask nothing more once a red flag is known: the doctor advice comes first."""
         if tracker.get_slot("red_flags"):
             return []
         return domain_slots
 
-    def _read(self, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    def _read(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
         """Read the slot from the typed words; re-prompt if the asked question got no answer."""
         text = _typed_text(tracker)
         intent = _intent(tracker)
@@ -67,29 +67,29 @@ class ValidateTriageForm(FormValidationAction):
         return {}
 
     @staticmethod
-    def _entity_in_message(slot: Text, tracker: Tracker) -> bool:
+    def _entity_in_message(slot: str, tracker: Tracker) -> bool:
         kind = SLOT_KIND[slot]
         return any(e.get("entity") == kind for e in (tracker.latest_message or {}).get("entities", []))
 
     async def extract_bump_hardness(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Hardness from typed words ("not soft" is hard)."""
         return self._read("bump_hardness", dispatcher, tracker)
 
     async def extract_bump_fluid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Fluid from typed words ("no pus" is no; "yes"/"nope" answer the question)."""
         return self._read("bump_fluid", dispatcher, tracker)
 
     async def extract_bump_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Location from typed words ("lash line" is eye_area)."""
         return self._read("bump_location", dispatcher, tracker)
 
-    def _validate(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
         canonical = findings.normalise(SLOT_KIND[slot], value)
         if canonical is None and slot == "bump_location" and value:
             canonical = "other"
@@ -99,18 +99,18 @@ class ValidateTriageForm(FormValidationAction):
 
     def validate_bump_hardness(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Keep hard, soft or unsure."""
         return self._validate("bump_hardness", slot_value, dispatcher)
 
     def validate_bump_fluid(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Keep yes, no or unsure."""
         return self._validate("bump_fluid", slot_value, dispatcher)
 
     def validate_bump_location(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         """Keep one of the contract's locations (anything named but unknown is "other")."""
         return self._validate("bump_location", slot_value, dispatcher)

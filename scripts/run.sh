@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+.venv/bin/clinic db upgrade
 
 .venv/bin/rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
 pids=($!)
@@ -13,6 +14,10 @@ trap cleanup INT TERM EXIT
   --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "$RASA_CORS" &
 pids+=($!)
 
+.venv/bin/uvicorn --factory clinic.web.app:create_app --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" \
+  --log-level warning &
+pids+=($!)
+
 cat <<MSG
 
   Vitawell assistant starting (the model takes about 20 s to load).
@@ -21,6 +26,7 @@ cat <<MSG
   Terminal:     make shell
   HTTP API:     http://localhost:$RASA_PORT (token in RASA_AUTH_TOKEN / .env)
   Actions:      http://localhost:$ACTION_SERVER_PORT/health
+  Web app:      http://localhost:$WEB_PORT (chat widget demo page, staff console at /staff)
   Ctrl-C stops everything.
 
 MSG

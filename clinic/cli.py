@@ -1,0 +1,45 @@
+"""`clinic`: the clinic's command line (database, bookings, schedule, staff)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, List, Optional
+
+# Each concern adds its sub-commands with a `register(subparsers)` function listed here.
+REGISTRARS: List[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def _register_db(subparsers: argparse._SubParsersAction) -> None:
+    db = subparsers.add_parser("db", help="clinic database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from clinic.db.migrate import upgrade
+
+    upgrade()
+    print("Database is up to date.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `clinic` argument parser."""
+    parser = argparse.ArgumentParser(prog="clinic", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _register_db(subparsers)
+    for register in REGISTRARS:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the `clinic` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

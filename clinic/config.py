@@ -1,0 +1,34 @@
+"""Configuration from the environment, with embedded defaults (no secrets in code)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the clinic's tools read from the environment."""
+
+    database_url: str
+    rasa_url: str
+    rasa_auth_token: str
+    web_port: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings now (tests change the environment between runs)."""
+        return cls(
+            database_url=_env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'clinic.db'}"),
+            rasa_url=_env("RASA_URL", "http://localhost:5005"),
+            rasa_auth_token=_env("RASA_AUTH_TOKEN", ""),
+            web_port=int(_env("WEB_PORT", "8000")),
+        )

@@ -1,0 +1,6 @@
+"""Every table of the clinic database, imported here so Alembic sees them all.
+
+Each concern keeps its models in its own module and is imported below.
+"""
+
+from clinic.db.base import Base  # noqa: F401

@@ -1,0 +1,33 @@
+"""Alembic environment: migrates the clinic database named by the configured URL."""
+
+from alembic import context
+
+from clinic.config import Settings
+from clinic.db import models  # noqa: F401  (registers every table on Base.metadata)
+from clinic.db.base import Base
+from clinic.db.engine import engine_for
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

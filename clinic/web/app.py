@@ -1,0 +1,28 @@
+"""The web app (Starlette): composes the widget's routes and the staff console.
+
+Run with `uvicorn --factory clinic.web.app:create_app --port 8000` (`make run` does).
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+
+async def health(_request: Request) -> JSONResponse:
+    """Liveness probe."""
+    return JSONResponse({"status": "ok"})
+
+
+def routes() -> List[BaseRoute]:
+    """Every route of the web app; each concern contributes its own list."""
+    return [Route("/health", health)]
+
+
+def create_app() -> Starlette:
+    """Build the ASGI app."""
+    return Starlette(routes=routes())
