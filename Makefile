@@ -34,7 +34,9 @@ run: train
 	scripts/run.sh
 
 shell: train
-	$(RASA) shell --model models/clinic.tar.gz --endpoints endpoints.yml
+	source scripts/env.sh && $(RASA) run actions --actions actions --port $$ACTION_SERVER_PORT >var/actions.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; source scripts/env.sh && \
+	  $(RASA) shell --model models/clinic.tar.gz --endpoints endpoints.yml
 
 lint: venv
 	$(BIN)/ruff check .
@@ -47,7 +49,7 @@ pytest: train
 
 stories: train
 	$(RASA) test core --model models/clinic.tar.gz --stories tests/test_stories.yml \
-	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
+	  --fail-on-prediction-errors --out results/stories
 
 test: lint validate pytest stories
 

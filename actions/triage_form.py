@@ -90,6 +90,8 @@ class ValidateTriageForm(FormValidationAction):
         return self._read("bump_location", dispatcher, tracker)
 
     def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
+        if value is None:  # cleared by the extraction, which already asked again
+            return {slot: None}
         canonical = findings.normalise(SLOT_KIND[slot], value)
         if canonical is None and slot == "bump_location" and value:
             canonical = "other"

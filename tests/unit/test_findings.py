@@ -1,0 +1,120 @@
+"""Patients' words -> contract slot values, as a table."""
+
+import pytest
+
+from clinic.findings import (
+    findings_from_text,
+    fluid_from_text,
+    hardness_from_text,
+    location_from_text,
+    normalise,
+    red_flags_from_text,
+)
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("hard", "hard"),
+        ("its hrd n theres no pus", "hard"),
+        ("firm", "hard"),
+        ("like a grain of sand", "hard"),
+        ("not soft at all", "hard"),
+        ("it isn't soft", "hard"),
+        ("it isn’t soft", "hard"),
+        ("soft", "soft"),
+        ("kinda squishy", "soft"),
+        ("it is not hard", "soft"),
+        ("not sure", "unsure"),
+        ("hard to say", "unsure"),
+        ("no idea tbh", "unsure"),
+        ("hard, not sure about pus", "hard"),
+        ("on my cheek", None),
+    ],
+)
+def test_hardness(text, value):
+    assert hardness_from_text(text) == value
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("no pus", "no"),
+        ("no pus at all", "no"),
+        ("there's no fluid", "no"),
+        ("nothing comes out", "no"),
+        ("its hrd n theres no pus", "no"),
+        ("without any liquid", "no"),
+        ("yes there is pus", "yes"),
+        ("full of yellow pus", "yes"),
+        ("it oozes", "yes"),
+        ("hard, not sure about pus", "unsure"),
+        ("I have a whitehead", None),
+        ("hard", None),
+    ],
+)
+def test_fluid(text, value):
+    assert fluid_from_text(text) == value
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("eyelid", "eye_area"),
+        ("under my lower lash line", "eye_area"),
+        ("next to my eye", "eye_area"),
+        ("around the eyes", "eye_area"),
+        ("on my nose", "nose"),
+        ("left cheek", "cheek"),
+        ("forehead", "forehead"),
+        ("chin", "chin"),
+        ("top lip", "lip_mouth"),
+        ("neck", "neck"),
+        ("on my back", "body"),
+        ("no idea", None),
+    ],
+)
+def test_location(text, value):
+    assert location_from_text(text) == value
+
+
+@pytest.mark.parametrize(
+    "text,flags",
+    [
+        ("it's been bleeding", ["bleeding"]),
+        ("it's growing fast and turned black", ["fast_growth", "colour_change"]),
+        ("the redness is spreading and I have a fever", ["spreading_redness", "fever"]),
+        ("my vision is blurry", ["vision_changes"]),
+        ("my eye is swollen", ["swollen_eye"]),
+        ("no fever, no bleeding", []),
+        ("a hard white bump", []),
+    ],
+)
+def test_red_flags(text, flags):
+    assert red_flags_from_text(text) == flags
+
+
+def test_three_facts_in_one_message():
+    found = findings_from_text("a hard white bump under my eye, no pus")
+    assert (found.hardness, found.fluid, found.location, found.red_flags) == (
+        "hard", "no", "eye_area", [],
+    )
+
+
+@pytest.mark.parametrize(
+    "kind,raw,value",
+    [
+        ("hardness", "hard", "hard"),
+        ("hardness", "HARD", "hard"),
+        ("hardness", "not hard at all", "soft"),
+        ("fluid", "no", "no"),
+        ("fluid", "no pus", "no"),
+        ("location", "eye_area", "eye_area"),
+        ("location", "lash line", "eye_area"),
+        ("location", "other", "other"),
+        ("hardness", None, None),
+        ("hardness", "purple", None),
+    ],
+)
+def test_normalise_entity_values(kind, raw, value):
+    assert normalise(kind, raw) == value

@@ -1,0 +1,148 @@
+"""The triage form's validator, the assessment and the session start, with the real domain."""
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.assessment import ActionGiveAssessment
+from actions.session import ActionSessionStart
+from actions.triage_form import ValidateTriageForm
+from tests.conftest import make_tracker
+
+FORM = "triage_form"
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def entity(kind, value):
+    return {"entity": kind, "value": value, "start": 0, "end": 1}
+
+
+async def run_validator(dispatcher, domain, **tracker_args):
+    tracker = make_tracker(active_loop=FORM, **tracker_args)
+    return slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+
+
+async def test_three_facts_in_one_message_fill_three_slots(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="a hard white bump under my eye, no pus", intent="describe_bump",
+    )
+    assert slots["bump_hardness"] == "hard"
+    assert slots["bump_fluid"] == "no"
+    assert slots["bump_location"] == "eye_area"
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "text,slot,value",
+    [
+        ("it isn't soft", "bump_hardness", "hard"),
+        ("not hard at all", "bump_hardness", "soft"),
+        ("no pus at all", "bump_fluid", "no"),
+        ("under my lower lash line", "bump_location", "eye_area"),
+        ("not sure", "bump_hardness", "unsure"),
+    ],
+)
+async def test_typed_answers_with_negations(dispatcher, domain, text, slot, value):
+    slots = await run_validator(
+        dispatcher, domain, text=text, slots={"requested_slot": slot},
+    )
+    assert slots[slot] == value
+
+
+@pytest.mark.parametrize("intent,value", [("affirm", "yes"), ("deny", "no")])
+async def test_yes_or_no_answers_the_fluid_question(dispatcher, domain, intent, value):
+    slots = await run_validator(
+        dispatcher, domain, text="nope" if intent == "deny" else "yep", intent=intent,
+        slots={"bump_hardness": "hard", "requested_slot": "bump_fluid"},
+    )
+    assert slots["bump_fluid"] == value
+
+
+async def test_an_answer_it_cannot_read_gets_a_reprompt(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="purple-ish", slots={"requested_slot": "bump_hardness"},
+    )
+    assert slots["bump_hardness"] is None
+    assert [m["response"] for m in dispatcher.messages] == ["utter_answer_not_understood"]
+
+
+async def test_button_payload_value_is_kept(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text='/inform{"hardness": "soft"}',
+        slots={"bump_hardness": "soft", "requested_slot": "bump_hardness"},
+        events=[{"event": "user", "timestamp": 1}, {"event": "slot", "timestamp": 2,
+                                                     "name": "bump_hardness", "value": "soft"}],
+    )
+    assert slots["bump_hardness"] == "soft"
+
+
+async def test_raw_entity_value_is_normalised(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="/inform", intent="inform",
+        slots={"bump_location": "lash line", "requested_slot": "bump_location"},
+        events=[{"event": "user", "timestamp": 1}, {"event": "slot", "timestamp": 2,
+                                                    "name": "bump_location", "value": "lash line"}],
+    )
+    assert slots["bump_location"] == "eye_area"
+
+
+async def test_a_question_mid_form_is_left_to_the_rules(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="can I pop it?", intent="ask_squeeze",
+        slots={"requested_slot": "bump_hardness"},
+    )
+    assert "bump_hardness" not in slots
+    assert dispatcher.messages == []
+
+
+async def test_a_red_flag_stops_the_questions(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="it's bleeding", intent="describe_bump",
+        slots={"red_flags": ["bleeding"], "requested_slot": "bump_hardness"},
+    )
+    assert slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize(
+    "slots,result,near_eye",
+    [
+        ({"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "eye_area"}, "milia", True),
+        ({"bump_hardness": "soft", "bump_fluid": "yes", "bump_location": "chin"}, "pustule", False),
+        ({"bump_hardness": "unsure", "bump_fluid": "no", "bump_location": "nose"}, "uncertain", False),
+        ({"bump_hardness": "hard", "bump_fluid": "no", "red_flags": ["fever"]}, "urgent", False),
+    ],
+)
+async def test_assessment_sets_the_result(dispatcher, domain, slots, result, near_eye):
+    events = await ActionGiveAssessment().run(dispatcher, make_tracker(slots=slots), domain)
+    assert events == [SlotSet("triage_result", result), SlotSet("near_eye", near_eye)]
+
+
+def test_every_result_has_its_worded_assessment(domain):
+    """Each (result, near the eye) pair has exactly one variant of utter_assessment."""
+    variants = domain["responses"]["utter_assessment"]
+    for result in ("milia", "pustule", "uncertain"):
+        for near_eye in (True, False):
+            matching = [
+                v for v in variants
+                if {(c["name"], c["value"]) for c in v.get("condition", [])}
+                == {("triage_result", result), ("near_eye", near_eye)}
+            ]
+            assert len(matching) == 1, (result, near_eye)
+            text = matching[0]["text"]
+            assert "not a diagnosis" in text
+            assert "squeeze" in text
+            assert ("permanent" in text) is near_eye  # the eye-area scarring warning
+            assert [b["payload"] for b in matching[0]["buttons"]] == ["/book_appointment", "/deny"]
+    urgent = [v for v in variants if v.get("condition") == [
+        {"type": "slot", "name": "triage_result", "value": "urgent"}]]
+    assert len(urgent) == 1
+    assert "doctor" in urgent[0]["text"] and "buttons" not in urgent[0]
+
+
+async def test_session_starts_with_the_disclaimer(dispatcher, domain):
+    events = await ActionSessionStart().run(dispatcher, make_tracker(), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_disclaimer"]
+    assert [e["event"] for e in events] == ["session_started", "action", ]
+    assert "not a diagnosis" in domain["responses"]["utter_disclaimer"][0]["text"]
