@@ -6,8 +6,12 @@ import argparse
 import sys
 from typing import Callable, List, Optional
 
+from clinic.booking.cli import register as register_booking
+
 # Each concern adds its sub-commands with a `register(subparsers)` function listed here.
-REGISTRARS: List[Callable[[argparse._SubParsersAction], None]] = []
+REGISTRARS: List[Callable[[argparse._SubParsersAction], None]] = [
+    register_booking,  # bookings list/cancel/attended/no-show, schedule show/sync
+]
 
 
 def _register_db(subparsers: argparse._SubParsersAction) -> None:

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 .venv/bin/clinic db upgrade
+.venv/bin/clinic schedule sync   # config/clinic.yml (or CLINIC_SCHEDULE_FILE) -> database
 
 .venv/bin/rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
 pids=($!)

@@ -52,3 +52,27 @@ def make_tracker(
 @pytest.fixture
 def tracker_for():
     return make_tracker
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """URL of a real PostgreSQL server: TEST_POSTGRES_URL (must work), or a private one started here."""
+    import os
+
+    from tests.postgres import check_server, private_server
+
+    url = os.environ.get("TEST_POSTGRES_URL", "").strip()
+    if url:
+        try:
+            check_server(url)
+        except RuntimeError as error:
+            pytest.fail(str(error))
+        yield url
+        return
+    try:
+        server = private_server()
+        url = server.__enter__()
+    except RuntimeError as error:
+        pytest.fail(f"{error} (set TEST_POSTGRES_URL, or install Debian's postgresql package)")
+    yield url
+    server.__exit__(None, None, None)

@@ -1,0 +1,444 @@
+"""What the assistant, the CLI and the staff console do with bookings (the service layer).
+
+Each function takes a unit-of-work factory (one session per unit of work) and, where time matters,
+`now`. Results are `BookingView`s, plain frozen snapshots that outlive the session.
+
+Double booking: `book` and `reschedule_booking` insert the practitioner's held cells in the same
+transaction as the booking; the database's primary key on (practitioner, cell) lets only one of two
+racing transactions commit, and the loser gets `SlotTaken` ("that time was just taken").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from sqlalchemy.exc import IntegrityError
+
+from clinic.booking import availability
+from clinic.booking.availability import FreeTime, Problem, Schedule, ServiceInfo, Verdict
+from clinic.booking.contact import Contact, InvalidContact, parse_contact
+from clinic.booking.reference import find_reference, new_reference
+from clinic.booking.schedule import ScheduleConfig
+from clinic.booking.unit_of_work import UnitOfWorkFactory
+from clinic.db.booking import Booking
+
+logger = logging.getLogger(__name__)
+
+TRIAGE_FIELDS = ("triage_result", "bump_hardness", "bump_fluid", "bump_location")
+INSERT_ATTEMPTS = 3
+
+
+class BookingError(Exception):
+    """A booking operation that cannot be done, with a reason the caller can word."""
+
+
+class UnknownService(BookingError):
+    """No active service with that code."""
+
+
+class SlotUnavailable(BookingError):
+    """The requested time cannot be booked (`verdict.problem` says why)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.problem.value if verdict.problem else "unavailable")
+        self.verdict = verdict
+
+
+class SlotTaken(SlotUnavailable):
+    """That time was just taken by someone else."""
+
+
+class BookingNotFound(BookingError):
+    """No booking with that reference and contact (the two are never told apart)."""
+
+
+class BookingNotChangeable(BookingError):
+    """The booking is cancelled, attended, no-show or already past."""
+
+    def __init__(self, booking: BookingView) -> None:
+        super().__init__(booking.status)
+        self.booking = booking
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """A patient's confirmed request."""
+
+    service_code: str
+    starts_at: datetime
+    name: str
+    contact: Contact
+    sender_id: Optional[str] = None
+    triage: Mapping[str, Optional[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """A booking as the patient, the CLI and the staff console see it (times in the clinic's zone)."""
+
+    reference: str
+    status: str
+    service_code: str
+    service_name: str
+    practitioner: str
+    patient_name: str
+    contact: str
+    contact_kind: str
+    starts_at: datetime
+    ends_at: datetime
+    sender_id: Optional[str]
+    triage_result: Optional[str]
+    bump_hardness: Optional[str]
+    bump_fluid: Optional[str]
+    bump_location: Optional[str]
+    created_at: datetime
+    cancelled_at: Optional[datetime]
+    cancelled_by: Optional[str]
+
+    def as_dict(self) -> Dict[str, Any]:
+        """JSON-ready (ISO 8601 times with their offset)."""
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ScheduleSync:
+    """What `sync_schedule` did, and bookings the clinic should look at."""
+
+    services: int
+    practitioners: int
+    warnings: Tuple[str, ...]
+
+
+def view(booking: Booking, schedule: Schedule) -> BookingView:
+    """Snapshot of a booking, times on the clinic's clock."""
+    local = schedule.local
+    return BookingView(
+        reference=booking.reference,
+        status=booking.status,
+        service_code=booking.service.code,
+        service_name=booking.service.name,
+        practitioner=booking.practitioner.name,
+        patient_name=booking.patient.name,
+        contact=booking.patient.contact,
+        contact_kind=booking.patient.contact_kind,
+        starts_at=local(booking.starts_at),
+        ends_at=local(booking.ends_at),
+        sender_id=booking.sender_id,
+        triage_result=booking.triage_result,
+        bump_hardness=booking.bump_hardness,
+        bump_fluid=booking.bump_fluid,
+        bump_location=booking.bump_location,
+        created_at=local(booking.created_at),
+        cancelled_at=local(booking.cancelled_at) if booking.cancelled_at else None,
+        cancelled_by=booking.cancelled_by,
+    )
+
+
+# --- the schedule ----------------------------------------------------------------------------
+
+
+def sync_schedule(uow_factory: UnitOfWorkFactory, config: ScheduleConfig, now: datetime) -> ScheduleSync:
+    """Load the clinic's file into the database; warn about bookings the new schedule doesn't fit."""
+    with uow_factory() as uow:
+        uow.bookings.replace_schedule(config)
+        schedule = uow.bookings.schedule()
+        warnings = []
+        for booking in uow.bookings.active_after(now):
+            service = schedule.services.get(booking.service.code)
+            start = booking.starts_at
+            if service is None:
+                problem = "its service is no longer offered"
+            elif schedule.is_closed(schedule.local(start).date()):
+                problem = "the clinic is now closed that day"
+            elif not availability.fits_opening(schedule, service, start):
+                problem = "it is now outside opening hours"
+            elif booking.practitioner_id not in schedule.practitioners:
+                problem = "its practitioner is no longer listed"
+            else:
+                continue
+            warnings.append(f"{booking.reference} on {schedule.local(start):%a %d %b %H:%M}: {problem}")
+        uow.commit()
+        return ScheduleSync(len(schedule.services), len(schedule.practitioners), tuple(warnings))
+
+
+def current_schedule(uow_factory: UnitOfWorkFactory) -> Schedule:
+    """The schedule as stored now."""
+    with uow_factory() as uow:
+        return uow.bookings.schedule()
+
+
+def _service(schedule: Schedule, code: str) -> ServiceInfo:
+    service = schedule.services.get(code)
+    if service is None or not service.practitioner_ids:
+        raise UnknownService(code)
+    return service
+
+
+def _held_around(uow, schedule: Schedule, first: date, last: date, except_booking_id=None):  # noqa: ANN001,ANN202
+    start = schedule.at(first, time(0, 0))
+    end = schedule.at(last + timedelta(days=1), time(0, 0))
+    return uow.bookings.held(start, end, except_booking_id)
+
+
+# --- availability ----------------------------------------------------------------------------
+
+
+def offer_times(
+    uow_factory: UnitOfWorkFactory,
+    service_code: str,
+    now: datetime,
+    day: Optional[date] = None,
+    window: Optional[str] = None,
+    limit: int = 4,
+) -> Tuple[Schedule, List[FreeTime]]:
+    """The next free times (on `day` and in `window` when given: then every free time of that day)."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        service = _service(schedule, service_code)
+        first = day or schedule.local(now).date()
+        last = day or schedule.last_day(now)
+        held = _held_around(uow, schedule, first, last)
+    if day is None:
+        return schedule, availability.free_times(schedule, service, held, now, limit=limit)
+    return schedule, availability.free_times(
+        schedule, service, held, now, first_day=day, last_day=day, window=window,
+        limit=limit, per_day=limit, spacing=timedelta(hours=1),
+    )
+
+
+def check_time(
+    uow_factory: UnitOfWorkFactory, service_code: str, start: datetime, now: datetime,
+    reference: Optional[str] = None, limit: int = 4,
+) -> Tuple[Schedule, Verdict, List[FreeTime]]:
+    """Whether `start` is free; otherwise the nearest free times to offer instead."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        service = _service(schedule, service_code)
+        own = uow.bookings.get(reference) if reference else None
+        day = schedule.local(start).date()
+        today = schedule.local(now).date()
+        last = max(day, today) + timedelta(days=14)
+        held = _held_around(uow, schedule, min(day, today), last, own.id if own else None)
+    verdict = availability.check(schedule, service, start, now, held)
+    if verdict.ok:
+        return schedule, verdict, []
+    around = start if verdict.problem in (Problem.TAKEN, Problem.OUTSIDE_HOURS, Problem.NOT_ON_GRID) else None
+    if around is not None:
+        alternatives = availability.nearest_free_times(schedule, service, held, now, around, limit)
+    else:
+        first = max(day, schedule.local(now).date()) if verdict.problem is Problem.CLOSED else None
+        alternatives = availability.free_times(schedule, service, held, now, first_day=first, limit=limit)
+    return schedule, verdict, alternatives
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, now: datetime) -> BookingView:
+    """Book `request`; SlotTaken if someone else got the time first, SlotUnavailable if never free."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        service = _service(schedule, request.service_code)
+        start = request.starts_at
+        held = uow.bookings.held(start, start + service.duration)
+    verdict = availability.check(schedule, service, start, now, held)
+    if verdict.problem is Problem.TAKEN:
+        raise SlotTaken(verdict)
+    if not verdict.ok:
+        raise SlotUnavailable(verdict)
+    cells = availability.cells(start, service.duration_minutes, schedule.slot_minutes)
+    triage = {name: _short(request.triage.get(name)) for name in TRIAGE_FIELDS}
+    for practitioner_id in verdict.practitioner_ids:
+        for _attempt in range(INSERT_ATTEMPTS):
+            try:
+                with uow_factory() as uow:
+                    booking = Booking(
+                        reference=new_reference(),
+                        service_id=service.id,
+                        practitioner_id=practitioner_id,
+                        patient=uow.bookings.patient_for(request.name, request.contact),
+                        starts_at=start,
+                        ends_at=start + service.duration,
+                        status="booked",
+                        sender_id=(request.sender_id or None) and request.sender_id[:255],
+                        **triage,
+                    )
+                    uow.bookings.add(booking, cells)
+                    booked = view(booking, schedule)
+                    uow.commit()
+                    return booked
+            except IntegrityError:
+                if _cells_taken(uow_factory, practitioner_id, cells):
+                    break  # someone else holds this practitioner's time: try the next one
+                logger.warning("booking insert collided on something other than the slot; retrying")
+    raise SlotTaken(Verdict(start, Problem.TAKEN))
+
+
+def _cells_taken(uow_factory: UnitOfWorkFactory, practitioner_id: int, cells: List[datetime]) -> bool:
+    with uow_factory() as uow:
+        return uow.bookings.any_held(practitioner_id, cells)
+
+
+def _short(value: Any) -> Optional[str]:
+    return None if value in (None, "") else str(value)[:20]
+
+
+# --- finding, cancelling, moving -------------------------------------------------------------
+
+
+def _patients_booking(uow, reference_text: str, contact_text: str) -> Booking:  # noqa: ANN001
+    """The booking with this reference whose patient booked with this contact."""
+    reference = find_reference(reference_text)
+    booking = uow.bookings.get(reference) if reference else None
+    try:
+        contact = parse_contact(contact_text)
+    except InvalidContact:
+        contact = None
+    if booking is None or contact is None or booking.patient.contact != contact.value:
+        raise BookingNotFound(reference_text)
+    return booking
+
+
+def find_booking(uow_factory: UnitOfWorkFactory, reference_text: str, contact_text: str) -> BookingView:
+    """The patient's booking, by reference and the contact used to book."""
+    with uow_factory() as uow:
+        booking = _patients_booking(uow, reference_text, contact_text)
+        return view(booking, uow.bookings.schedule())
+
+
+def _ensure_changeable(booking: Booking, schedule: Schedule, now: datetime) -> None:
+    if booking.status != "booked" or booking.starts_at <= now:
+        raise BookingNotChangeable(view(booking, schedule))
+
+
+def _cancel(booking: Booking, uow, by: str, now: datetime) -> None:  # noqa: ANN001
+    booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, by
+    uow.bookings.release(booking)
+
+
+def cancel_booking(
+    uow_factory: UnitOfWorkFactory, reference_text: str, contact_text: str, now: datetime
+) -> BookingView:
+    """The patient cancels their booking; its time becomes free again."""
+    with uow_factory() as uow:
+        booking = _patients_booking(uow, reference_text, contact_text)
+        schedule = uow.bookings.schedule()
+        _ensure_changeable(booking, schedule, now)
+        _cancel(booking, uow, "patient", now)
+        cancelled = view(booking, schedule)
+        uow.commit()
+        return cancelled
+
+
+def reschedule_booking(
+    uow_factory: UnitOfWorkFactory, reference_text: str, contact_text: str, new_start: datetime, now: datetime
+) -> BookingView:
+    """Move the patient's booking (same reference) to `new_start`; the old time is freed atomically."""
+    with uow_factory() as uow:
+        booking = _patients_booking(uow, reference_text, contact_text)
+        schedule = uow.bookings.schedule()
+        _ensure_changeable(booking, schedule, now)
+        reference, service = booking.reference, _service(schedule, booking.service.code)
+        held = uow.bookings.held(new_start, new_start + service.duration, booking.id)
+    verdict = availability.check(schedule, service, new_start, now, held)
+    if verdict.problem is Problem.TAKEN:
+        raise SlotTaken(verdict)
+    if not verdict.ok:
+        raise SlotUnavailable(verdict)
+    cells = availability.cells(new_start, service.duration_minutes, schedule.slot_minutes)
+    for practitioner_id in verdict.practitioner_ids:
+        try:
+            with uow_factory() as uow:
+                booking = uow.bookings.get(reference)
+                _ensure_changeable(booking, schedule, now)
+                booking.starts_at, booking.ends_at = new_start, new_start + service.duration
+                uow.bookings.move(booking, practitioner_id, cells)
+                moved = view(booking, schedule)
+                uow.commit()
+                return moved
+        except IntegrityError:
+            continue
+    raise SlotTaken(Verdict(new_start, Problem.TAKEN))
+
+
+def _by_reference(uow, reference_text: str) -> Booking:  # noqa: ANN001
+    reference = find_reference(reference_text)
+    booking = uow.bookings.get(reference) if reference else None
+    if booking is None:
+        raise BookingNotFound(reference_text)
+    return booking
+
+
+def cancel_by_clinic(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
+    """The clinic cancels a booking (CLI, staff console)."""
+    with uow_factory() as uow:
+        booking = _by_reference(uow, reference_text)
+        schedule = uow.bookings.schedule()
+        if booking.status != "booked":
+            raise BookingNotChangeable(view(booking, schedule))
+        _cancel(booking, uow, "clinic", now)
+        cancelled = view(booking, schedule)
+        uow.commit()
+        return cancelled
+
+
+def _mark(uow_factory: UnitOfWorkFactory, reference_text: str, status: str, now: datetime) -> BookingView:
+    with uow_factory() as uow:
+        booking = _by_reference(uow, reference_text)
+        schedule = uow.bookings.schedule()
+        if booking.status not in ("booked", "attended", "no_show") or booking.starts_at > now:
+            raise BookingNotChangeable(view(booking, schedule))
+        booking.status = status
+        marked = view(booking, schedule)
+        uow.commit()
+        return marked
+
+
+def mark_attended(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
+    """The patient came (only once the appointment has started)."""
+    return _mark(uow_factory, reference_text, "attended", now)
+
+
+def mark_no_show(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
+    """The patient didn't come; the time stays held (it has passed)."""
+    return _mark(uow_factory, reference_text, "no_show", now)
+
+
+# --- listing (CLI, staff console) -------------------------------------------------------------
+
+
+def bookings_between(
+    uow_factory: UnitOfWorkFactory, first_day: date, last_day: date, include_cancelled: bool = True
+) -> List[BookingView]:
+    """Bookings on the clinic's local days first_day..last_day, earliest first."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        statuses = None if include_cancelled else ("booked", "attended", "no_show")
+        start = schedule.at(first_day, time(0, 0))
+        rows = uow.bookings.between(start, schedule.at(last_day + timedelta(days=1), time(0, 0)), statuses)
+        return [view(b, schedule) for b in rows]
+
+
+def bookings_on(
+    uow_factory: UnitOfWorkFactory, day: date, include_cancelled: bool = True
+) -> List[BookingView]:
+    """One day's schedule."""
+    return bookings_between(uow_factory, day, day, include_cancelled)
+
+
+def bookings_in_week(
+    uow_factory: UnitOfWorkFactory, day: date, include_cancelled: bool = True
+) -> List[BookingView]:
+    """The week (Monday to Sunday) containing `day`."""
+    monday = day - timedelta(days=day.weekday())
+    return bookings_between(uow_factory, monday, monday + timedelta(days=6), include_cancelled)
+
+
+def bookings_for_sender(uow_factory: UnitOfWorkFactory, sender_id: str) -> List[BookingView]:
+    """Bookings made in one conversation (for the staff console and data requests)."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        return [view(b, schedule) for b in uow.bookings.for_sender(sender_id)]
