@@ -3,6 +3,7 @@
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -36,6 +37,30 @@ class ValidateTriageForm(FormValidationAction):
     def name(self) -> str:
         """Name of the action in the domain."""
         return "validate_triage_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Validate; a bump described after an earlier assessment starts a fresh triage."""
+        restart: List[EventType] = []
+        if tracker.get_slot("triage_result") is not None:
+            restart = self._forget_previous_triage(tracker)
+        return restart + await super().run(dispatcher, tracker, domain)
+
+    @staticmethod
+    def _forget_previous_triage(tracker: Tracker) -> List[EventType]:
+        """Keep only what the latest message says; forget the previous bump's answers."""
+        latest = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
+        fresh = {
+            "bump_hardness": findings.normalise("hardness", latest.get("hardness")),
+            "bump_fluid": findings.normalise("fluid", latest.get("fluid")),
+            "bump_location": findings.normalise("location", latest.get("location")),
+            "red_flags": [latest["red_flag"]] if latest.get("red_flag") else None,
+            "triage_result": None,
+            "near_eye": None,
+        }
+        tracker.slots.update(fresh)
+        return [SlotSet(slot, value) for slot, value in fresh.items()]
 
     async def required_slots(
         self,

@@ -80,7 +80,7 @@ class RunningAssistant:
             subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         )
 
-    def start(self, with_actions: bool = True, timeout: float = 180) -> RunningAssistant:
+    def start(self, with_actions: bool = True, timeout: float = 600) -> RunningAssistant:
         """Start the servers and wait until the model answers."""
         bin_dir = Path(sys.executable).parent
         if with_actions:

@@ -67,3 +67,15 @@ def test_red_flag_mid_form_goes_to_a_doctor(assistant):
 def test_out_of_scope_gets_a_useful_answer(assistant):
     reply = assistant.say(new_sender(), "what's the weather today")
     assert reply and "milia" in texts(reply)
+
+
+def test_a_second_bump_gets_its_own_triage(assistant):
+    sender = new_sender()
+    assistant.say(sender, "I have a hard white bump under my eye, no pus")
+    assert assistant.tracker(sender)["slots"]["triage_result"] == "milia"
+    reply = assistant.say(sender, "I have another white bump")
+    assert "hard" in texts(reply).lower()  # asks about hardness again
+    assistant.say(sender, "soft")
+    assistant.say(sender, "full of pus")
+    assistant.say(sender, "chin")
+    assert assistant.tracker(sender)["slots"]["triage_result"] == "pustule"

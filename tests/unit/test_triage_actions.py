@@ -146,3 +146,18 @@ async def test_session_starts_with_the_disclaimer(dispatcher, domain):
     assert [m["response"] for m in dispatcher.messages] == ["utter_disclaimer"]
     assert [e["event"] for e in events] == ["session_started", "action", ]
     assert "not a diagnosis" in domain["responses"]["utter_disclaimer"][0]["text"]
+
+
+async def test_a_second_bump_after_an_assessment_starts_afresh(dispatcher, domain):
+    tracker = make_tracker(
+        active_loop=FORM, text="I have another white bump on my nose", intent="describe_bump",
+        entities=[entity("location", "nose")],
+        slots={"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "nose",
+               "triage_result": "milia", "near_eye": False},
+    )
+    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["triage_result"] is None
+    assert slots["bump_hardness"] is None and slots["bump_fluid"] is None
+    assert slots["bump_location"] == "nose"
+    assert dispatcher.messages == []
