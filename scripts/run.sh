@@ -16,7 +16,7 @@ trap cleanup INT TERM EXIT
 pids+=($!)
 
 .venv/bin/uvicorn --factory clinic.web.app:create_app --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" \
-  --log-level warning &
+  --ws none --log-level warning &
 pids+=($!)
 
 cat <<MSG

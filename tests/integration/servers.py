@@ -81,7 +81,14 @@ class RunningAssistant:
         )
 
     def start(self, with_actions: bool = True, timeout: float = 600) -> RunningAssistant:
-        """Start the servers and wait until the model answers."""
+        """Start the servers and wait until the model answers (stopping them if they can't)."""
+        try:
+            return self._start(with_actions, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, with_actions: bool, timeout: float) -> RunningAssistant:
         bin_dir = Path(sys.executable).parent
         if with_actions:
             self._spawn(
