@@ -14,6 +14,15 @@ REGISTRARS: List[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+def _register_staff(subparsers: argparse._SubParsersAction) -> None:
+    from clinic.staff.cli import register
+
+    register(subparsers)
+
+
+REGISTRARS.append(_register_staff)
+
+
 def _register_db(subparsers: argparse._SubParsersAction) -> None:
     db = subparsers.add_parser("db", help="clinic database")
     db_sub = db.add_subparsers(dest="db_command", required=True)

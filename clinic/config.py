@@ -19,6 +19,7 @@ class Settings:
     """Everything the clinic's tools read from the environment."""
 
     database_url: str
+    tracker_store_url: str
     rasa_url: str
     rasa_auth_token: str
     web_port: int
@@ -28,6 +29,9 @@ class Settings:
         """Read the settings now (tests change the environment between runs)."""
         return cls(
             database_url=_env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'clinic.db'}"),
+            tracker_store_url=_env(
+                "TRACKER_STORE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+            ),
             rasa_url=_env("RASA_URL", "http://localhost:5005"),
             rasa_auth_token=_env("RASA_AUTH_TOKEN", ""),
             web_port=int(_env("WEB_PORT", "8000")),

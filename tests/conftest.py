@@ -76,3 +76,13 @@ def postgres_server():
         pytest.fail(f"{error} (set TEST_POSTGRES_URL, or install Debian's postgresql package)")
     yield url
     server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch):
+    """argon2id with small parameters, so tests that sign in many times stay fast."""
+    from argon2 import PasswordHasher
+
+    from clinic.staff import accounts
+
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -10,7 +10,9 @@ from typing import List
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+
+from clinic.web.staff import staff_app
 
 
 async def health(_request: Request) -> JSONResponse:
@@ -20,7 +22,10 @@ async def health(_request: Request) -> JSONResponse:
 
 def routes() -> List[BaseRoute]:
     """Every route of the web app; each concern contributes its own list."""
-    return [Route("/health", health)]
+    return [
+        Route("/health", health),
+        Mount("/staff", app=staff_app()),
+    ]
 
 
 def create_app() -> Starlette:

@@ -1,0 +1,40 @@
+"""The tracker store's `events` table (Rasa's SQLTrackerStore schema), for SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+# Same columns as rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6).
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+@lru_cache(maxsize=8)
+def tracker_engine(url: str) -> Engine:
+    """An engine on the tracker store (its own: Rasa owns that database's settings)."""
+    kwargs = {"future": True, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    return create_engine(url, **kwargs)
+
+
+def has_events_table(engine: Engine) -> bool:
+    """False until Rasa has stored its first conversation."""
+    return inspect(engine).has_table("events")

@@ -1,0 +1,150 @@
+"""Pure functions that turn tracker events into what the staff console shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional
+
+# Slots and actions that show a conversation ended with a booking (the booking feature's names).
+BOOKING_SLOTS = ("booking_reference", "booking_id", "appointment_id")
+BOOKING_ACTIONS = ("action_confirm_booking", "action_book_appointment", "action_submit_booking")
+RESETTING_EVENTS = ("session_started", "restart")
+
+
+def to_datetime(timestamp: Optional[float]) -> Optional[datetime]:
+    """A tracker timestamp (epoch seconds) as an aware UTC datetime."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+
+
+def parse_data(raw: Optional[str]) -> Dict[str, Any]:
+    """An event's JSON; {} when missing or malformed (never an exception)."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass
+class ConversationSummary:
+    """One row of the conversations list."""
+
+    sender_id: str
+    started: Optional[datetime] = None
+    last_active: Optional[datetime] = None
+    channel: str = ""
+    messages: int = 0
+    fallbacks: int = 0
+    handoff_requested: bool = False
+    paused: bool = False
+    booked: bool = False
+    triage_result: Optional[str] = None
+    red_flags: List[str] = field(default_factory=list)
+
+    def apply_state_event(self, type_name: str, data: Dict[str, Any]) -> None:
+        """Fold a slot / pause / resume / session event (in order) into the summary."""
+        if type_name == "pause":
+            self.paused = True
+        elif type_name in ("resume",) + RESETTING_EVENTS:
+            self.paused = False
+        elif type_name == "slot":
+            name, value = data.get("name"), data.get("value")
+            if name == "triage_result" and value:
+                self.triage_result = str(value)
+            elif name == "red_flags" and value:
+                flags = value if isinstance(value, list) else [value]
+                self.red_flags = sorted(set(self.red_flags) | {str(f) for f in flags})
+            elif name in BOOKING_SLOTS and value:
+                self.booked = True
+
+
+def top_confidence(parse: Dict[str, Any]) -> Optional[float]:
+    """The NLU's confidence in its best real intent (nlu_fallback is the absence of one)."""
+    ranking = [
+        r for r in parse.get("intent_ranking") or []
+        if isinstance(r, dict) and r.get("name") != "nlu_fallback"
+    ]
+    if ranking:
+        return max(float(r.get("confidence") or 0.0) for r in ranking)
+    intent = parse.get("intent") or {}
+    if intent.get("name") and intent.get("name") != "nlu_fallback":
+        return float(intent.get("confidence") or 0.0)
+    return None
+
+
+@dataclass
+class TranscriptItem:
+    """One line of a transcript as the console draws it."""
+
+    kind: str  # user | bot | staff | slot | action | pause | resume | session | other
+    at: Optional[datetime]
+    text: str = ""
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    ranking: List[Dict[str, Any]] = field(default_factory=list)
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+    name: Optional[str] = None
+    value: Any = None
+    author: Optional[str] = None
+
+
+def transcript(rows: Iterable[Dict[str, Any]]) -> List[TranscriptItem]:
+    """Events (dicts with type_name, timestamp, data) -> chat bubbles and detail lines."""
+    items: List[TranscriptItem] = []
+    for row in rows:
+        data = parse_data(row.get("data"))
+        kind = row.get("type_name")
+        at = to_datetime(row.get("timestamp"))
+        if kind == "user":
+            parse = data.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            items.append(TranscriptItem(
+                kind="user",
+                at=at,
+                text=str(data.get("text") or ""),
+                intent=intent.get("name"),
+                confidence=_float(intent.get("confidence")),
+                ranking=[r for r in (parse.get("intent_ranking") or [])[:5] if isinstance(r, dict)],
+                entities=[e for e in parse.get("entities") or [] if isinstance(e, dict)],
+            ))
+        elif kind == "bot":
+            metadata = data.get("metadata") or {}
+            bot_data = data.get("data") or {}
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in bot_data.get("buttons") or [] if isinstance(b, dict)
+            ]
+            staff = metadata.get("staff_reply")
+            items.append(TranscriptItem(
+                kind="staff" if staff else "bot",
+                at=at,
+                text=str(data.get("text") or ""),
+                buttons=buttons,
+                author=str(metadata.get("staff") or "") or None,
+                name=metadata.get("utter_action"),
+            ))
+        elif kind == "slot":
+            items.append(TranscriptItem(kind="slot", at=at, name=data.get("name"), value=data.get("value")))
+        elif kind == "action":
+            name = data.get("name")
+            if name and name != "action_listen":
+                items.append(TranscriptItem(kind="action", at=at, name=name))
+        elif kind in ("pause", "resume"):
+            items.append(TranscriptItem(kind=kind, at=at))
+        elif kind in RESETTING_EVENTS:
+            items.append(TranscriptItem(kind="session", at=at, name=kind))
+    return items
+
+
+def _float(value: Any) -> Optional[float]:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,166 @@
+"""Patients' privacy: masking for reviewers, opaque conversation keys, erasure and retention.
+
+Other concerns register what they keep about a patient in PERSONAL_DATA_ERASERS (erase one
+sender's personal fields) and RETENTION_PURGERS (erase what is older than a cutoff).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Dict, List, Optional
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from clinic.conversations.store import events, has_events_table
+
+MASK = "•••"
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+_EMAIL = re.compile(r"^([^@\s]+)@([^@\s]+\.[^@\s]+)$")
+_AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
+
+# (clinic session, sender id) -> number of records erased; each concern appends its own.
+PERSONAL_DATA_ERASERS: List[Callable[[Session, str], int]] = []
+# (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
+RETENTION_PURGERS: List[Callable[[Session, datetime], int]] = []
+
+
+def mask_phone(value: str) -> str:
+    """+447700900123 -> +44•••23: enough to tell two numbers apart, not to call one."""
+    digits = re.sub(r"\D", "", value)
+    prefix = "+" if value.strip().startswith("+") else ""
+    if len(digits) < 6:
+        return MASK
+    return f"{prefix}{digits[:2]}{MASK}{digits[-2:]}"
+
+
+def mask_email(value: str) -> str:
+    """jane.doe@example.com -> j•••@example.com."""
+    match = _EMAIL.match(value.strip())
+    if not match:
+        return MASK
+    return f"{match.group(1)[0]}{MASK}@{match.group(2)}"
+
+
+def mask_contact(value: Optional[str]) -> str:
+    """A phone number, e-mail address, name or id, masked for someone who may not see it."""
+    if not value:
+        return ""
+    value = str(value)
+    channel, sep, rest = value.partition(":")
+    if sep and channel.isalpha() and rest:  # e.g. whatsapp:+4477...
+        return f"{channel}:{mask_contact(rest)}"
+    if _EMAIL.match(value.strip()):
+        return mask_email(value)
+    if _PHONE.match(value.strip()) and sum(c.isdigit() for c in value) >= 7:
+        return mask_phone(value)
+    if len(value) <= 6:
+        return MASK
+    return f"{value[:3]}{MASK}{value[-2:]}"
+
+
+mask_sender = mask_contact
+
+
+def conversation_key(secret: str, sender_id: str) -> str:
+    """An opaque, unguessable id for a conversation's URL and the audit log (no phone numbers)."""
+    digest = hmac.new(secret.encode(), b"conversation:" + sender_id.encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def parse_age(text: str) -> timedelta:
+    """'90d', '12w', '48h' -> a timedelta; ValueError with a clear message otherwise."""
+    match = _AGE.match(text or "")
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(
+            f"{text!r} is not an age like 90d, 12w or 48h (a positive number of days, weeks or hours)."
+        )
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    return {"d": timedelta(days=amount), "w": timedelta(weeks=amount), "h": timedelta(hours=amount)}[unit]
+
+
+def erase_conversation(tracker: Engine, sender_id: str) -> int:
+    """Delete every tracker event of one sender; returns how many."""
+    if not has_events_table(tracker):
+        return 0
+    with tracker.begin() as conn:
+        return conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount
+
+
+def erase_personal_data(db: Session, sender_id: str) -> int:
+    """Run every registered eraser of the clinic database for one sender (caller commits)."""
+    return sum(eraser(db, sender_id) for eraser in PERSONAL_DATA_ERASERS)
+
+
+def erase_patient(tracker: Engine, db: Session, sender_id: str) -> Dict[str, int]:
+    """A patient's full erasure: conversation and personal data in the clinic database."""
+    personal = erase_personal_data(db, sender_id)
+    db.commit()
+    return {"events": erase_conversation(tracker, sender_id), "personal_records": personal}
+
+
+@dataclass
+class PurgeReport:
+    """What `purge` erased."""
+
+    cutoff: datetime
+    events: int = 0
+    conversations: int = 0
+    clinic_records: int = 0
+    details: Dict[str, int] = field(default_factory=dict)
+
+
+def purge(tracker: Engine, db: Session, older_than: timedelta, now: Optional[datetime] = None) -> PurgeReport:
+    """Enforce retention: erase conversation data and personal data older than `older_than`.
+
+    A conversation idle since before the cutoff goes entirely; an active one loses only its
+    sessions that ended before the cutoff (its current session is never touched, so Rasa's
+    tracker store stays consistent).
+    """
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - older_than
+    report = PurgeReport(cutoff=cutoff)
+    cutoff_ts = cutoff.timestamp()
+    if has_events_table(tracker):
+        with tracker.begin() as conn:
+            last_activity = (
+                select(events.c.sender_id, func.max(events.c.timestamp).label("last"))
+                .group_by(events.c.sender_id)
+                .subquery()
+            )
+            idle = set(
+                conn.scalars(select(last_activity.c.sender_id).where(last_activity.c.last < cutoff_ts))
+            )
+            report.conversations = len(idle)
+            old_senders = list(
+                conn.scalars(select(events.c.sender_id).where(events.c.timestamp < cutoff_ts).distinct())
+            )
+            for sender in old_senders:
+                if sender in idle:
+                    condition = events.c.sender_id == sender
+                else:
+                    session_start = conn.scalar(
+                        select(func.max(events.c.timestamp)).where(
+                            events.c.sender_id == sender, events.c.type_name == "session_started"
+                        )
+                    )
+                    if session_start is None:
+                        continue
+                    condition = and_(
+                        events.c.sender_id == sender,
+                        events.c.timestamp < cutoff_ts,
+                        events.c.timestamp < session_start,
+                    )
+                report.events += conn.execute(delete(events).where(condition)).rowcount
+    naive_cutoff = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
+    for purger in RETENTION_PURGERS:
+        erased = purger(db, naive_cutoff)
+        report.details[getattr(purger, "__name__", "purger")] = erased
+        report.clinic_records += erased
+    db.commit()
+    return report

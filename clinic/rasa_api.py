@@ -1,0 +1,71 @@
+"""Client for Rasa's HTTP API (external events into a conversation), used by the staff console."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not accept the request (down, wrong token, or an error)."""
+
+
+class RasaClient:
+    """Append events to a conversation and run actions in it, on the patient's own channel."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 15.0,
+                 transport: Optional[httpx.AsyncBaseTransport] = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.transport = transport
+
+    def _url(self, sender_id: str, tail: str) -> str:
+        return f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{tail}"
+
+    async def _post(self, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
+        params = {**params, "token": self.token}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
+                response = await client.post(url, json=payload, params=params)
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa is not reachable: {error.__class__.__name__}") from error
+        if response.status_code >= 400:
+            raise RasaUnavailable(f"Rasa answered {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RasaUnavailable("Rasa answered with something that is not JSON") from error
+
+    async def append_events(
+        self, sender_id: str, events: List[Dict[str, Any]], send_to_patient: bool = False
+    ) -> Dict[str, Any]:
+        """Append events; with `send_to_patient`, bot messages go out on the patient's latest channel."""
+        params = {"include_events": "NONE"}
+        if send_to_patient:
+            params.update(execute_side_effects="true", output_channel="latest")
+        return await self._post(self._url(sender_id, "tracker/events"), events, params)
+
+    async def execute(self, sender_id: str, action: str) -> Dict[str, Any]:
+        """Run an action (e.g. a response) in the conversation; output on the patient's latest channel."""
+        return await self._post(
+            self._url(sender_id, "execute"), {"name": action},
+            {"output_channel": "latest", "include_events": "NONE"},
+        )
+
+    async def send_staff_reply(self, sender_id: str, text: str, staff_username: str) -> None:
+        """A staff member's message, delivered to the patient and recorded in the transcript."""
+        event = {"event": "bot", "text": text, "metadata": {"staff_reply": True, "staff": staff_username}}
+        await self.append_events(sender_id, [event], send_to_patient=True)
+
+    async def pause(self, sender_id: str) -> None:
+        """Staff take over: the bot stops answering, the patient is told a person has joined."""
+        await self.execute(sender_id, "utter_staff_joined")
+        await self.append_events(sender_id, [{"event": "pause"}])
+
+    async def resume(self, sender_id: str) -> None:
+        """Hand the conversation back to the bot and tell the patient."""
+        await self.append_events(sender_id, [{"event": "resume"}])
+        await self.execute(sender_id, "utter_handback")

@@ -1,0 +1,1 @@
+"""Staff accounts, sessions and the audit log of the staff console."""

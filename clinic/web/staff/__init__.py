@@ -1,0 +1,115 @@
+"""The staff console at /staff: a Starlette sub-app with server-rendered Jinja2 pages (no script).
+
+`clinic.web.app.routes()` mounts it with `Mount("/staff", app=staff_app())`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clinic.conversations.repository import ConversationRepository
+from clinic.conversations.store import tracker_engine
+from clinic.db.engine import session_factory
+from clinic.rasa_api import RasaClient
+from clinic.web.staff import bookings, views
+from clinic.web.staff.security import BASE, protected
+from clinic.web.staff.settings import StaffSettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+     b"frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecurityHeaders:
+    """Every console response: strict CSP (no script at all), no framing, no caching."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to the response start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    header for header in SECURITY_HEADERS if header[0] not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True
+    )
+    env.filters["when"] = lambda d: d.strftime("%d %b %Y %H:%M") if d else ""
+    env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.0f}%"
+    return Jinja2Templates(env=env)
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {404: "There is no such page.", 405: "That is not allowed here."}.get(
+        status, "Something went wrong on our side; nothing was changed. Please try again."
+    )
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"base": BASE, "status": status, "message": message, "staff": None,
+                                "notice": None},
+        status_code=status,
+    )
+
+
+def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
+    """Build the console (settings from the environment unless given)."""
+    settings = settings or StaffSettings.from_env()
+    routes = [
+        Route("/login", views.login_page, methods=["GET"]),
+        Route("/login", views.login, methods=["POST"]),
+        Route("/logout", protected(views.logout), methods=["POST"]),
+        Route("/", protected(views.home), methods=["GET"]),
+        Route("/conversations", protected(views.conversations), methods=["GET"]),
+        Route("/conversations/{key}", protected(views.conversation), methods=["GET"]),
+        Route("/conversations/{key}/reply", protected(views.reply), methods=["POST"]),
+        Route("/conversations/{key}/take-over", protected(views.take_over), methods=["POST"]),
+        Route("/conversations/{key}/hand-back", protected(views.hand_back), methods=["POST"]),
+        Route("/conversations/{key}/erase", protected(views.erase, admin=True), methods=["POST"]),
+        Route("/inbox", protected(views.inbox), methods=["GET"]),
+        Route("/insights", protected(views.insights), methods=["GET"]),
+        Route("/audit", protected(views.audit_log, admin=True), methods=["GET"]),
+        Route("/export/conversations.csv", protected(views.export_csv, admin=True), methods=["GET"]),
+        *bookings.routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _error, 500: _error},
+    )
+    app.state.settings = settings
+    app.state.db = session_factory(settings.database_url)
+    app.state.conversations = ConversationRepository(tracker_engine(settings.tracker_store_url))
+    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
+    app.state.templates = _templates()
+    return app

@@ -1,0 +1,44 @@
+"""The staff console's configuration, from the environment with embedded defaults."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+
+from clinic.config import Settings
+
+logger = logging.getLogger("clinic.staff")
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    """Secrets, lifetimes and the stores the console reads."""
+
+    secret_key: str
+    session_minutes: int
+    cookie_secure: bool
+    database_url: str
+    tracker_store_url: str
+    rasa_url: str
+    rasa_auth_token: str
+
+    @classmethod
+    def from_env(cls) -> StaffSettings:
+        """Read the environment now; an unset STAFF_SECRET_KEY gets a throw-away one (with a warning)."""
+        base = Settings.from_env()
+        secret = os.environ.get("STAFF_SECRET_KEY", "").strip()
+        if not secret:
+            secret = secrets.token_urlsafe(32)
+            logger.warning("STAFF_SECRET_KEY is not set: staff sessions end when the web app restarts.")
+        minutes = os.environ.get("STAFF_SESSION_MINUTES", "").strip()
+        return cls(
+            secret_key=secret,
+            session_minutes=int(minutes) if minutes.isdigit() and int(minutes) > 0 else 480,
+            cookie_secure=os.environ.get("STAFF_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
+            database_url=base.database_url,
+            tracker_store_url=base.tracker_store_url,
+            rasa_url=base.rasa_url,
+            rasa_auth_token=base.rasa_auth_token,
+        )

@@ -1,0 +1,381 @@
+"""The staff console's pages: sign-in, conversations, transcripts, handoff, insights, audit, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from typing import Callable, Dict, List, Optional
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
+from clinic.conversations.summary import ConversationSummary, transcript
+from clinic.privacy import conversation_key, erase_patient, mask_contact
+from clinic.rasa_api import RasaUnavailable
+from clinic.staff.accounts import (
+    TooManyAttempts,
+    audit,
+    authenticate,
+    end_session,
+    resolve_session,
+    start_session,
+)
+from clinic.staff.models import AuditEntry
+from clinic.web.staff import charts
+from clinic.web.staff.security import (
+    BASE,
+    MAX_FORM_BYTES,
+    StaffContext,
+    clear_session_cookie,
+    client_ip,
+    login_nonce_matches,
+    new_login_nonce,
+    refuse,
+    session_lifetime,
+    session_token,
+    set_login_cookie,
+    set_session_cookie,
+)
+
+PAGE_SIZE = 50
+MAX_REPLY = 1000
+NOTICES = {
+    "sent": "Your reply was sent to the patient.",
+    "paused": "You have taken over: the bot is paused for this conversation.",
+    "resumed": "The conversation is back with the bot.",
+    "erased": "The conversation and the patient's personal data were erased.",
+    "rasa_down": "The assistant could not be reached, so nothing was sent. Try again in a moment.",
+    "empty": "Write a message first.",
+    "too_long": f"Replies are limited to {MAX_REPLY} characters (SMS patients get every character).",
+    "signed_out": "You have signed out.",
+}
+
+
+def render(request: Request, name: str, context: Dict, status: int = 200,
+           staff: Optional[StaffContext] = None) -> Response:
+    """A page with the layout's common values."""
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    values = {"base": BASE, "staff": staff, "notice": notice, **context}
+    return request.app.state.templates.TemplateResponse(request, name, values, status_code=status)
+
+
+def sender_display(staff: StaffContext) -> Callable[[str], str]:
+    """Admins see contact details (sender ids are phone numbers on SMS); reviewers see them masked."""
+    return (lambda sender: sender) if staff.user.is_admin else mask_contact
+
+
+def key_of(request: Request, sender_id: str) -> str:
+    """The opaque key of a conversation, used in URLs and the audit log."""
+    return conversation_key(request.app.state.settings.secret_key, sender_id)
+
+
+def find_sender(request: Request, key: str) -> Optional[str]:
+    """The sender behind an opaque key, or None (a guessed or stale URL)."""
+    if len(key) != 24:
+        return None
+    for sender in request.app.state.conversations.sender_ids():
+        if key_of(request, sender) == key:
+            return sender
+    return None
+
+
+def record(request: Request, staff: Optional[StaffContext], action: str, target: Optional[str] = None,
+           detail: Optional[str] = None) -> None:
+    """An audit entry for something done."""
+    with request.app.state.db() as db:
+        audit(db, action, username=staff.user.username if staff else None, target=target,
+              client_ip=client_ip(request), detail=detail)
+        db.commit()
+
+
+# --- signing in and out ---------------------------------------------------------------------------
+
+def _safe_next(value: Optional[str]) -> str:
+    if value and value.startswith(BASE + "/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return f"{BASE}/conversations"
+
+
+async def login_page(request: Request) -> Response:
+    """The sign-in form (or straight in, when already signed in)."""
+    token = session_token(request)
+    if token:
+        with request.app.state.db() as db:
+            if resolve_session(db, token):
+                return RedirectResponse(f"{BASE}/conversations", status_code=303)
+    return _login_form(request, error=None, status=200)
+
+
+def _login_form(request: Request, error: Optional[str], status: int, username: str = "") -> Response:
+    nonce = new_login_nonce()
+    response = render(request, "login.html", {
+        "error": error, "username": username, "next": _safe_next(request.query_params.get("next")),
+        "csrf_token": nonce,
+    }, status=status)
+    set_login_cookie(request, response, nonce)
+    return response
+
+
+async def login(request: Request) -> Response:
+    """Check the CSRF token, the rate limit and the password; then start a session."""
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return refuse(request, "login", "That form is too large.", status=413)
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")
+    if not login_nonce_matches(request, form.get("csrf_token")):
+        return refuse(request, "login",
+                      "The sign-in form expired or was forged. Reload the page and try again.",
+                      username=username or None)
+    if not username or not password:
+        return _login_form(request, "Enter your username and password.", 400, username)
+    ip = client_ip(request)
+
+    def check():
+        with request.app.state.db() as db:
+            try:
+                user = authenticate(db, username, password, ip)
+            except TooManyAttempts:
+                audit(db, "login", outcome="refused", username=username, client_ip=ip,
+                      detail="too many failed sign-ins")
+                db.commit()
+                return "limited", None
+            if user is None:
+                audit(db, "login", outcome="refused", username=username, client_ip=ip,
+                      detail="wrong username or password")
+                db.commit()
+                return "wrong", None
+            token, _ = start_session(db, user, session_lifetime(request))
+            audit(db, "login", username=user.username, client_ip=ip)
+            db.commit()
+            return "ok", token
+
+    outcome, token = await run_in_threadpool(check)
+    if outcome == "limited":
+        return _login_form(request, "Too many failed sign-ins. Please wait 15 minutes and try again.", 429,
+                           username)
+    if outcome == "wrong":
+        return _login_form(request, "Wrong username or password.", 401, username)
+    response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def logout(request: Request, staff: StaffContext) -> Response:
+    """End the session everywhere it could be used."""
+    token = session_token(request)
+    with request.app.state.db() as db:
+        if token:
+            end_session(db, token)
+        audit(db, "logout", username=staff.user.username, client_ip=client_ip(request))
+        db.commit()
+    response = RedirectResponse(f"{BASE}/login?notice=signed_out", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+async def home(request: Request, staff: StaffContext) -> Response:
+    """The console opens on the conversations."""
+    return RedirectResponse(f"{BASE}/conversations", status_code=303)
+
+
+# --- conversations --------------------------------------------------------------------------------
+
+FILTERS = {
+    "triage": TRIAGE_OUTCOMES + ("none",),
+    "handoff": ("yes", "no"),
+    "booked": ("yes", "no"),
+    "flags": ("yes", "no"),
+    "status": ("paused", "active"),
+}
+
+
+def _matches(summary: ConversationSummary, filters: Dict[str, str], query: str) -> bool:
+    yes = {"yes": True, "no": False}
+    if query and query.lower() not in summary.sender_id.lower():
+        return False
+    if "triage" in filters and (summary.triage_result or "none") != filters["triage"]:
+        return False
+    if "channel" in filters and summary.channel != filters["channel"]:
+        return False
+    if "handoff" in filters and summary.handoff_requested != yes[filters["handoff"]]:
+        return False
+    if "booked" in filters and summary.booked != yes[filters["booked"]]:
+        return False
+    if "flags" in filters and bool(summary.red_flags) != yes[filters["flags"]]:
+        return False
+    if "status" in filters and summary.paused != (filters["status"] == "paused"):
+        return False
+    return True
+
+
+async def conversations(request: Request, staff: StaffContext) -> Response:
+    """Every conversation, filtered and searched, 50 a page."""
+    params = request.query_params
+    summaries = request.app.state.conversations.summaries()
+    channels = sorted({s.channel for s in summaries if s.channel})
+    filters = {name: params[name] for name, allowed in FILTERS.items() if params.get(name) in allowed}
+    if params.get("channel") in channels:
+        filters["channel"] = params["channel"]
+    query = (params.get("q") or "").strip()[:255]
+    shown = [s for s in summaries if _matches(s, filters, query)]
+    pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
+    page = min(max(int(params["page"]) if params.get("page", "").isdigit() else 1, 1), pages)
+    rows = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    if query:
+        record(request, staff, "search conversations", detail=f"{len(shown)} found")
+    return render(request, "conversations.html", {
+        "rows": [(s, key_of(request, s.sender_id)) for s in rows],
+        "total": len(summaries), "found": len(shown), "page": page, "pages": pages,
+        "filters": filters, "query": query, "channels": channels, "choices": FILTERS,
+        "show_sender": sender_display(staff),
+        "page_query": "&".join(f"{k}={v}" for k, v in {**filters, **({"q": query} if query else {})}.items()),
+    }, staff=staff)
+
+
+async def inbox(request: Request, staff: StaffContext) -> Response:
+    """Conversations waiting for a person (the bot is paused), longest-waiting first."""
+    waiting = [s for s in request.app.state.conversations.summaries() if s.paused]
+    waiting.sort(key=lambda s: s.last_active)
+    return render(request, "inbox.html", {
+        "rows": [(s, key_of(request, s.sender_id)) for s in waiting], "show_sender": sender_display(staff),
+    }, staff=staff)
+
+
+async def conversation(request: Request, staff: StaffContext) -> Response:
+    """One transcript as a chat; each view is audited."""
+    key = request.path_params["key"]
+    sender = find_sender(request, key)
+    if sender is None:
+        return refuse(request, "view transcript", "There is no such conversation.", staff.user.username,
+                      target=key[:128], status=404)
+    repo = request.app.state.conversations
+    summary = repo.summary_for(sender)
+    if summary is None:
+        return refuse(request, "view transcript", "There is no such conversation.", staff.user.username,
+                      target=key, status=404)
+    record(request, staff, "view transcript", target=key)
+    return render(request, "transcript.html", {
+        "summary": summary, "key": key, "items": transcript(repo.events_for(sender)),
+        "details": request.query_params.get("details") == "1",
+        "sender": sender_display(staff)(sender), "max_reply": MAX_REPLY,
+    }, staff=staff)
+
+
+async def _conversation_action(request: Request, staff: StaffContext, action: str) -> Response:
+    key = request.path_params["key"]
+    sender = find_sender(request, key)
+    if sender is None:
+        return refuse(request, action, "There is no such conversation.", staff.user.username,
+                      target=key[:128], status=404)
+    back = f"{BASE}/conversations/{key}"
+    rasa = request.app.state.rasa
+    try:
+        if action == "staff reply":
+            text = str(request.state.form.get("message") or "").strip()
+            if not text:
+                return RedirectResponse(f"{back}?notice=empty", status_code=303)
+            if len(text) > MAX_REPLY:
+                return RedirectResponse(f"{back}?notice=too_long", status_code=303)
+            await rasa.send_staff_reply(sender, text, staff.user.username)
+            notice = "sent"
+        elif action == "take over":
+            await rasa.pause(sender)
+            notice = "paused"
+        else:
+            await rasa.resume(sender)
+            notice = "resumed"
+    except RasaUnavailable as error:
+        record(request, staff, action, target=key, detail=f"failed: {error}")
+        return RedirectResponse(f"{back}?notice=rasa_down", status_code=303)
+    record(request, staff, action, target=key)
+    return RedirectResponse(f"{back}?notice={notice}", status_code=303)
+
+
+async def reply(request: Request, staff: StaffContext) -> Response:
+    """A staff member answers the patient on the patient's own channel."""
+    return await _conversation_action(request, staff, "staff reply")
+
+
+async def take_over(request: Request, staff: StaffContext) -> Response:
+    """Pause the bot for this conversation so a person can answer."""
+    return await _conversation_action(request, staff, "take over")
+
+
+async def hand_back(request: Request, staff: StaffContext) -> Response:
+    """Give the conversation back to the bot."""
+    return await _conversation_action(request, staff, "hand back")
+
+
+async def erase(request: Request, staff: StaffContext) -> Response:
+    """Admin only: erase a conversation and the patient's personal data (e.g. a request by phone)."""
+    key = request.path_params["key"]
+    sender = find_sender(request, key)
+    if sender is None:
+        return refuse(request, "erase conversation", "There is no such conversation.", staff.user.username,
+                      target=key[:128], status=404)
+    if request.state.form.get("confirm") != "yes":
+        return RedirectResponse(f"{BASE}/conversations/{key}", status_code=303)
+    with request.app.state.db() as db:
+        erased = erase_patient(request.app.state.conversations.engine, db, sender)
+    record(request, staff, "erase conversation", target=key,
+           detail=f"{erased['events']} events, {erased['personal_records']} personal records")
+    return RedirectResponse(f"{BASE}/conversations?notice=erased", status_code=303)
+
+
+# --- insights, audit, export ----------------------------------------------------------------------
+
+async def insights(request: Request, staff: StaffContext) -> Response:
+    """The clinic's numbers over the last 30 days, with plots."""
+    figures = await run_in_threadpool(compute, request.app.state.conversations)
+    plots = await run_in_threadpool(lambda: {
+        "per_day": charts.daily_bars(figures.days, figures.conversations_per_day, "Conversations per day"),
+        "mix": charts.category_bars(figures.triage_mix, "Triage outcome"),
+        "funnel": charts.funnel(figures.conversations, figures.bookable, figures.booked,
+                                "Booking conversion"),
+        "fallback": charts.daily_rate(figures.days, figures.fallback_rate_per_day,
+                                      "Messages not understood (nlu_fallback), % per day"),
+    })
+    weakest = [(w, key_of(request, w.sender_id)) for w in figures.weakest]
+    return render(request, "insights.html", {"figures": figures, "plots": plots, "weakest": weakest},
+                  staff=staff)
+
+
+async def audit_log(request: Request, staff: StaffContext) -> Response:
+    """Admin only: the latest 300 audit entries."""
+    with request.app.state.db() as db:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(300)
+        entries: List[AuditEntry] = list(db.scalars(query))
+    return render(request, "audit.html", {"entries": entries}, staff=staff)
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"\+?\d+", text):
+        return "'" + text
+    return text
+
+
+async def export_csv(request: Request, staff: StaffContext) -> Response:
+    """Admin only: every conversation's summary as CSV (full sender ids)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["sender_id", "channel", "started", "last_active", "messages", "triage_result",
+                     "red_flags", "booked", "handoff_requested", "waiting_for_person", "fallbacks"])
+    summaries = request.app.state.conversations.summaries()
+    for s in summaries:
+        writer.writerow([_cell(v) for v in (
+            s.sender_id, s.channel, s.started.isoformat() if s.started else "",
+            s.last_active.isoformat() if s.last_active else "", s.messages, s.triage_result or "",
+            " ".join(s.red_flags), "yes" if s.booked else "no", "yes" if s.handoff_requested else "no",
+            "yes" if s.paused else "no", s.fallbacks,
+        )])
+    record(request, staff, "export conversations", detail=f"{len(summaries)} rows")
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="conversations.csv"'})
