@@ -8,6 +8,13 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   echo "No RASA_AUTH_TOKEN set: generated one into .env (git-ignored)." >&2
 fi
 export RASA_AUTH_TOKEN
+# Signs the staff console's session cookies and derives conversation keys; generated once like the token.
+if [ -z "${STAFF_SECRET_KEY:-}" ]; then
+  STAFF_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+  echo "STAFF_SECRET_KEY=$STAFF_SECRET_KEY" >> .env
+  echo "No STAFF_SECRET_KEY set: generated one into .env (git-ignored)." >&2
+fi
+export STAFF_SECRET_KEY
 export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTION_SERVER_PORT/webhook}

@@ -1,8 +1,11 @@
-"""One real assistant (action server + Rasa server) shared by the integration tests."""
+"""Real servers shared by the integration tests: one assistant, one web app, one browser."""
 
 import pytest
 
-from tests.integration.servers import RunningAssistant
+from tests.integration.servers import API_TOKEN, RunningAssistant, RunningWebApp
+
+# The staff console's secret in tests (signs cookies, derives conversation keys).
+STAFF_SECRET_KEY = "integration-staff-secret"
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +30,33 @@ def clinic_db(request, tmp_path):
     with fresh_database(request.getfixturevalue("postgres_server")) as url:
         prepare_database(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory, assistant):
+    """The clinic's web app, talking to the real assistant and reading its stores."""
+    running = RunningWebApp(
+        workdir=tmp_path_factory.mktemp("web"),
+        extra_env={
+            "RASA_URL": assistant.url,
+            "RASA_AUTH_TOKEN": API_TOKEN,
+            "DATABASE_URL": assistant.database_url,
+            "TRACKER_STORE_URL": assistant.tracker_store_url,
+            "STAFF_SECRET_KEY": STAFF_SECRET_KEY,
+        },
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (see tests/integration/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

@@ -14,8 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
 import httpx
+
+from clinic.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "clinic.tar.gz"
@@ -60,16 +63,27 @@ class RunningAssistant:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def database_url(self) -> str:
+        """The clinic database the servers use (migrated by `start`)."""
+        return f"sqlite:///{self.workdir / 'clinic.db'}"
+
+    @property
+    def tracker_store_url(self) -> str:
+        """The SQL tracker store Rasa writes (the staff console reads it)."""
+        return f"sqlite:///{self.workdir / 'tracker.db'}"
+
+    @property
     def env(self) -> Dict[str, str]:
         """Environment both servers run with."""
         env = dict(os.environ)
         env.update(
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
-            TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
+            TRACKER_STORE_URL=self.tracker_store_url,
             RASA_AUTH_TOKEN=API_TOKEN,
             RASA_TELEMETRY_ENABLED="false",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
+            DATABASE_URL=self.database_url,
         )
         env.update(self.extra_env)
         return env
@@ -90,6 +104,7 @@ class RunningAssistant:
 
     def _start(self, with_actions: bool, timeout: float) -> RunningAssistant:
         bin_dir = Path(sys.executable).parent
+        upgrade(self.database_url)
         if with_actions:
             self._spawn(
                 [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
@@ -150,7 +165,7 @@ class RunningAssistant:
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The conversation's tracker through the authenticated HTTP API."""
         response = httpx.get(
-            f"{self.url}/conversations/{sender}/tracker",
+            f"{self.url}/conversations/{quote(sender, safe='')}/tracker",
             params={"token": API_TOKEN},
             timeout=30,
         )
@@ -161,3 +176,56 @@ class RunningAssistant:
         """A server's log so far, for failure messages."""
         path: Optional[Path] = self.workdir / name
         return path.read_text(errors="replace") if path and path.exists() else ""
+
+
+@dataclass
+class RunningWebApp:
+    """The clinic's web app (widget, demo page, staff console) under uvicorn, as `make run` starts it."""
+
+    workdir: Path
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        """Base URL (and browser origin) of the web app."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> RunningWebApp:
+        """Start uvicorn and wait for /health."""
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=f"sqlite:///{self.workdir / 'clinic.db'}",
+            WEB_PORT=str(self.port),
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        )
+        env.update(self.extra_env)
+        log = open(self.workdir / "web.log", "wb")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "uvicorn"), "--factory", "clinic.web.app:create_app",
+             "--host", "127.0.0.1", "--port", str(self.port), "--ws", "none", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        wait_until(
+            lambda: httpx.get(f"{self.url}/health").status_code == 200,
+            timeout,
+            "web app",
+            lambda: self.process is not None and self.process.poll() is None,
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop uvicorn."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+
+    def log(self) -> str:
+        """The web app's log so far, for failure messages."""
+        path = self.workdir / "web.log"
+        return path.read_text(errors="replace") if path.exists() else ""

@@ -1,0 +1,210 @@
+"""The staff console against the real assistant: handoff round trip, erasure, and a real browser."""
+
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clinic.conversations.repository import ConversationRepository
+from clinic.conversations.store import tracker_engine
+from clinic.db.engine import session_factory
+from clinic.privacy import conversation_key
+from clinic.staff.models import AuditEntry
+from tests.integration.browser import screenshot_path, watch
+from tests.integration.conftest import STAFF_SECRET_KEY
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "integration-password"
+XSS = '<img src=x onerror="alert(1)"><script>alert("xss")</script> my bump is hard'
+
+
+def texts(messages):
+    return " ".join(m.get("text", "") for m in messages)
+
+
+def new_sender() -> str:
+    return f"patient-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def staff(assistant, web_app):
+    """An admin and a reviewer, added with `clinic staff add` (password on stdin)."""
+    clinic = Path(sys.executable).parent / "clinic"
+    env = {"DATABASE_URL": assistant.database_url, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    for username, role in (("kim", "reviewer"), ("ada", "admin")):
+        result = subprocess.run([str(clinic), "staff", "add", username, "--role", role],
+                                input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert f"Added {username} ({role})." in result.stdout
+    return {"reviewer": "kim", "admin": "ada"}
+
+
+class Console:
+    """A signed-in staff member's HTTP client (what a browser's form posts send)."""
+
+    def __init__(self, web_app, username):
+        self.client = httpx.Client(base_url=web_app.url, timeout=30, follow_redirects=True)
+        page = self.client.get("/staff/login")
+        response = self.client.post("/staff/login", data={
+            "username": username, "password": PASSWORD, "csrf_token": self.csrf(page.text),
+            "next": "/staff/conversations"})
+        assert response.status_code == 200 and response.url.path == "/staff/conversations", response.text
+
+    @staticmethod
+    def csrf(html):
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def get(self, path):
+        return self.client.get(path)
+
+    def post(self, path, page, **data):
+        return self.client.post(path, data={"csrf_token": self.csrf(page), **data})
+
+
+def audited(assistant, action, username, target):
+    with session_factory(assistant.database_url)() as db:
+        return db.query(AuditEntry).filter_by(action=action, username=username, target=target).count()
+
+
+def test_handoff_round_trip_through_the_rest_channel(assistant, web_app, staff):
+    sender = new_sender()
+    key = conversation_key(STAFF_SECRET_KEY, sender)
+    assistant.say(sender, "hi")
+    reply = assistant.say(sender, "I want to speak to a human")
+    assert "member of staff will reply" in texts(reply)
+    assert assistant.tracker(sender)["paused"] is True
+    assert assistant.say(sender, "hello? is anyone there?") == []  # the bot stays quiet
+
+    console = Console(web_app, staff["reviewer"])
+    inbox = console.get("/staff/inbox").text
+    assert f"/staff/conversations/{key}" in inbox
+    page = console.get(f"/staff/conversations/{key}").text
+    assert "hello? is anyone there?" in page and "waiting for a person" in page
+    response = console.post(f"/staff/conversations/{key}/reply", page,
+                            message="Hi, I'm Kim, a nurse at Vitawell. How can I help?")
+    assert "Your reply was sent" in response.text
+
+    events = assistant.tracker(sender)["events"]
+    staff_says = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("staff_reply")]
+    assert [e["text"] for e in staff_says] == ["Hi, I'm Kim, a nurse at Vitawell. How can I help?"]
+    assert staff_says[0]["metadata"]["staff"] == "kim"
+    assert assistant.tracker(sender)["paused"] is True
+    page = response.text
+    assert "staff reply by kim" in page
+
+    response = console.post(f"/staff/conversations/{key}/hand-back", page)
+    assert "back with the bot" in response.text
+    tracker = assistant.tracker(sender)
+    assert tracker["paused"] is False
+    last = tracker["events"][-1]
+    assert last["event"] == "bot" and "back with Vitawell's assistant" in last["text"]
+    assert f"/staff/conversations/{key}" not in console.get("/staff/inbox").text
+    assert "milia" in texts(assistant.say(sender, "what are milia?")).lower()  # the bot answers again
+    assert audited(assistant, "staff reply", "kim", key) == 1
+    assert audited(assistant, "hand back", "kim", key) == 1
+    assert audited(assistant, "view transcript", "kim", key) >= 1
+
+
+def test_staff_can_take_over_a_conversation(assistant, web_app, staff):
+    sender = new_sender()
+    key = conversation_key(STAFF_SECRET_KEY, sender)
+    assistant.say(sender, "I have a white bump")
+    console = Console(web_app, staff["admin"])
+    page = console.get(f"/staff/conversations/{key}").text
+    response = console.post(f"/staff/conversations/{key}/take-over", page)
+    assert "You have taken over" in response.text
+    tracker = assistant.tracker(sender)
+    assert tracker["paused"] is True
+    assert any("has joined the conversation" in (e.get("text") or "") for e in tracker["events"])
+    assert assistant.say(sender, "ok") == []
+
+
+def test_delete_my_data_only_after_the_patient_confirms(assistant, web_app, staff):
+    sender = new_sender()
+    repo = ConversationRepository(tracker_engine(assistant.tracker_store_url))
+    assistant.say(sender, "hi")
+    assert "can't be undone" in texts(assistant.say(sender, "delete my data"))
+    assert "nothing has been deleted" in texts(assistant.say(sender, "/deny"))
+    assert repo.events_for(sender)
+    assistant.say(sender, "please erase my information")
+    assert "I've deleted this conversation" in texts(assistant.say(sender, "/affirm"))
+    assert repo.events_for(sender) == []
+    console = Console(web_app, staff["admin"])
+    key = conversation_key(STAFF_SECRET_KEY, sender)
+    assert console.get(f"/staff/conversations/{key}").status_code == 404
+    # the patient can start afresh
+    assert "not a diagnosis" in texts(assistant.say(sender, "hi"))
+
+
+# --- in a real browser ----------------------------------------------------------------------------
+
+def sign_in(page, web_app, username):
+    page.goto(f"{web_app.url}/staff/conversations")
+    assert "/staff/login" in page.url
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/staff/conversations$"))
+
+
+def test_browser_sign_in_find_a_conversation_and_read_an_xss_payload_as_text(assistant, web_app, staff,
+                                                                              browser):
+    sender = new_sender()
+    assistant.say(sender, XSS)
+    context = browser.new_context()
+    page = context.new_page()
+    seen = watch(page)
+    try:
+        sign_in(page, web_app, staff["reviewer"])
+        page.get_by_label("Search by sender id").fill(sender)
+        page.get_by_role("button", name="Filter").click()
+        rows = page.locator("tbody tr")
+        assert rows.count() == 1
+        assert sender not in rows.first.inner_text()  # reviewers see the sender masked
+        rows.first.get_by_role("link", name="Open").click()
+        page.wait_for_url(re.compile(r".*/staff/conversations/[0-9a-f]{24}$"))
+        patient = page.locator('.bubble[data-kind="user"]').first
+        assert patient.inner_text().startswith(XSS)
+        assert page.locator(".chat img").count() == 0 and page.locator(".chat script").count() == 0
+        page.get_by_role("link", name="Show intents, confidences and slots").click()
+        assert "intent " in page.locator('.bubble[data-kind="user"]').first.inner_text()
+        page.screenshot(path=str(screenshot_path("staff-transcript.png")), full_page=True)
+        assert seen.dialogs == [] and seen.errors == []
+    finally:
+        context.close()
+
+
+def test_browser_without_a_session_is_sent_to_sign_in(web_app, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        for path in ("/staff/insights", "/staff/inbox", "/staff/audit"):
+            page.goto(f"{web_app.url}{path}")
+            assert "/staff/login" in page.url
+            assert page.get_by_role("button", name="Sign in").is_visible()
+        response = context.request.post(f"{web_app.url}/staff/logout", form={"csrf_token": "x"})
+        assert response.status == 401
+    finally:
+        context.close()
+
+
+def test_browser_with_a_forged_csrf_token_is_refused(assistant, web_app, staff, browser):
+    sender = new_sender()
+    assistant.say(sender, "hello")
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        sign_in(page, web_app, staff["admin"])
+        page.goto(f"{web_app.url}/staff/conversations/{conversation_key(STAFF_SECRET_KEY, sender)}")
+        page.locator('form[action$="/take-over"] input[name="csrf_token"]').evaluate(
+            "input => { input.value = 'forged-token'; }")
+        page.get_by_role("button", name="Take over from the bot").click()
+        assert "security token is missing or wrong" in page.locator("p.error").inner_text()
+        assert assistant.tracker(sender)["paused"] is False
+    finally:
+        context.close()
