@@ -14,7 +14,6 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clinic.db import models  # noqa: F401  (registers every concern's personal-data eraser)
 from clinic.db.engine import session_factory
 from clinic.privacy import erase_personal_data
 

@@ -1,17 +1,19 @@
 """Patients' privacy: masking for reviewers, opaque conversation keys, erasure and retention.
 
-Other concerns register what they keep about a patient in PERSONAL_DATA_ERASERS (erase one
-sender's personal fields) and RETENTION_PURGERS (erase what is older than a cutoff).
+Each concern that keeps personal data lists its functions here, as "module:function" (imported
+when used, so this module depends on none of them): PERSONAL_DATA_ERASERS erase one sender's
+personal data; RETENTION_PURGERS erase what is older than a cutoff.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.engine import Engine
@@ -24,10 +26,21 @@ _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 _EMAIL = re.compile(r"^([^@\s]+)@([^@\s]+\.[^@\s]+)$")
 _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 
-# (clinic session, sender id) -> number of records erased; each concern appends its own.
-PERSONAL_DATA_ERASERS: List[Callable[[Session, str], int]] = []
+# (clinic session, sender id) -> number of records erased or anonymised.
+PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
+    "clinic.booking.erasure:erase_sender",
+]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
-RETENTION_PURGERS: List[Callable[[Session, datetime], int]] = []
+RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [
+    "clinic.booking.erasure:purge_before",
+]
+
+
+def _resolve(entry: Union[str, Callable]) -> Callable:
+    if callable(entry):
+        return entry
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def mask_phone(value: str) -> str:
@@ -94,7 +107,7 @@ def erase_conversation(tracker: Engine, sender_id: str) -> int:
 
 def erase_personal_data(db: Session, sender_id: str) -> int:
     """Run every registered eraser of the clinic database for one sender (caller commits)."""
-    return sum(eraser(db, sender_id) for eraser in PERSONAL_DATA_ERASERS)
+    return sum(_resolve(eraser)(db, sender_id) for eraser in PERSONAL_DATA_ERASERS)
 
 
 def erase_patient(tracker: Engine, db: Session, sender_id: str) -> Dict[str, int]:
@@ -158,7 +171,8 @@ def purge(tracker: Engine, db: Session, older_than: timedelta, now: Optional[dat
                     )
                 report.events += conn.execute(delete(events).where(condition)).rowcount
     naive_cutoff = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
-    for purger in RETENTION_PURGERS:
+    for entry in RETENTION_PURGERS:
+        purger = _resolve(entry)
         erased = purger(db, naive_cutoff)
         report.details[getattr(purger, "__name__", "purger")] = erased
         report.clinic_records += erased

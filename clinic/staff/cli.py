@@ -66,7 +66,6 @@ def _list(_args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     from clinic.config import Settings
     from clinic.conversations.store import tracker_engine
-    from clinic.db import models  # noqa: F401  (registers every concern's retention purger)
     from clinic.db.engine import session_factory
     from clinic.privacy import parse_age, purge
 

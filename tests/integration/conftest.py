@@ -49,9 +49,13 @@ def web_app(tmp_path_factory, assistant):
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium driven by Playwright (see tests/integration/browser.py)."""
+    """Debian's headless Chromium driven by Playwright (see tests/integration/browser.py).
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, which breaks every later `asyncio.run` and async test (tests/unit runs after).
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.integration.browser import launch_chromium

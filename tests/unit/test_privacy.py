@@ -189,3 +189,52 @@ def test_purge_on_an_empty_tracker_store_does_nothing(tmp_path):
     with session_factory(url)() as db:
         report = purge(tracker_engine(f"sqlite:///{tmp_path / 'none.db'}"), db, timedelta(days=90))
     assert (report.events, report.conversations) == (0, 0)
+
+
+def test_erasing_a_sender_cancels_upcoming_bookings_and_anonymises_the_patient(tmp_path):
+    from clinic.booking import handlers
+    from clinic.booking.unit_of_work import unit_of_work_factory
+    from clinic.db.booking import BookedSlot, Booking, Patient
+    from tests.booking import NOW, TUESDAY, at, prepare_database, request
+
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    prepare_database(url)
+    uow = unit_of_work_factory(url)
+    mine = handlers.book(uow, request(at(TUESDAY, 10)), NOW)  # sender "test-sender"
+    other = handlers.book(uow, request(at(TUESDAY, 11), name="Sam Roe", phone="+447911654321"), NOW)
+    with session_factory(url)() as db:
+        db.execute(Booking.__table__.update().where(Booking.reference == other.reference)
+                   .values(sender_id="someone-else"))
+        db.commit()
+        assert privacy.erase_personal_data(db, "test-sender") == 2  # one booking, one patient
+        db.commit()
+    with session_factory(url)() as db:
+        erased = db.scalar(select(Booking).where(Booking.reference == mine.reference))
+        assert (erased.status, erased.cancelled_by, erased.sender_id) == ("cancelled", "patient", None)
+        assert db.scalar(select(func.count()).select_from(BookedSlot).where(
+            BookedSlot.booking_id == erased.id)) == 0  # its time is free again
+        assert db.get(Patient, erased.patient_id).name == "(erased)"
+        assert "+447911123456" not in {p.contact for p in db.scalars(select(Patient))}
+        kept = db.scalar(select(Booking).where(Booking.reference == other.reference))
+        assert (kept.status, kept.sender_id, db.get(Patient, kept.patient_id).name) == (
+            "booked", "someone-else", "Sam Roe")
+
+
+def test_retention_unlinks_old_bookings_and_anonymises_their_patients(tmp_path):
+    from clinic.booking import handlers
+    from clinic.booking.erasure import purge_before
+    from clinic.booking.unit_of_work import unit_of_work_factory
+    from clinic.db.booking import Booking, Patient
+    from tests.booking import NOW, TUESDAY, at, prepare_database, request
+
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    prepare_database(url)
+    old = handlers.book(unit_of_work_factory(url), request(at(TUESDAY, 10)), NOW)
+    with session_factory(url)() as db:
+        assert purge_before(db, datetime(2030, 6, 1)) == 0  # not old yet
+        assert purge_before(db, datetime(2030, 9, 1)) == 2
+        db.commit()
+        booking = db.scalar(select(Booking).where(Booking.reference == old.reference))
+        assert booking.sender_id is None and booking.status == "booked"
+        assert db.get(Patient, booking.patient_id).contact.startswith("erased-")
+        assert purge_before(db, datetime(2030, 9, 1)) == 0  # idempotent

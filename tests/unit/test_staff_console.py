@@ -24,13 +24,17 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from clinic.booking import handlers
+from clinic.booking.contact import Contact
+from clinic.booking.handlers import BookingRequest
+from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.engine import session_factory
-from clinic.db.migrate import upgrade
 from clinic.privacy import conversation_key
 from clinic.staff.accounts import create_user
 from clinic.staff.models import AuditEntry, LoginFailure, StaffSession, StaffUser
 from clinic.web.staff import staff_app
 from clinic.web.staff.settings import StaffSettings
+from tests.booking import NOW, TUESDAY, at, prepare_database
 from tests.conftest import ROOT
 
 SECRET = "unit-test-secret"
@@ -78,13 +82,16 @@ def stores(tmp_path_factory):
     }
     for sender, evs in conversations.items():
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, evs)))
-    upgrade(db_url)
-    return tracker_url, db_url
+    prepare_database(db_url)
+    booking = handlers.book(unit_of_work_factory(db_url), BookingRequest(
+        "extraction", at(TUESDAY, 10), "Jane Doe", Contact("phone", "+447911123456"), sender_id=PHONE,
+        triage={"triage_result": "milia"}), NOW)
+    return tracker_url, db_url, booking.reference
 
 
 @pytest.fixture
 def console(stores, cheap_password_hashing):
-    tracker_url, db_url = stores
+    tracker_url, db_url, _ = stores
     settings = StaffSettings(secret_key=SECRET, session_minutes=60, cookie_secure=False, database_url=db_url,
                              tracker_store_url=tracker_url, rasa_url="http://127.0.0.1:9",
                              rasa_auth_token="token")
@@ -195,6 +202,7 @@ def test_admin_export_is_csv_with_full_sender_ids(console):
     by_sender = {row["sender_id"]: row for row in rows}
     assert by_sender[PHONE]["triage_result"] == "urgent"
     assert by_sender[PHONE]["waiting_for_person"] == "yes"
+    assert by_sender[PHONE]["booked"] == "yes" and by_sender["web-3f2a9c1d"]["booked"] == "no"
     assert by_sender["web-3f2a9c1d"]["fallbacks"] == "1"
 
 
@@ -290,3 +298,32 @@ def test_replies_are_checked_and_an_unreachable_assistant_is_reported(console):
     assert "limited to 1000" in client.post(url, data={"message": "x" * 1001, "csrf_token": token}).text
     response = client.post(url, data={"message": "Hello, I'm nurse Rita", "csrf_token": token})
     assert response.status_code == 200 and "could not be reached" in response.text
+
+
+def test_the_schedule_shows_bookings_masked_for_reviewers_and_only_admins_cancel(console, stores):
+    outer, _, db_url = console
+    reference = stores[2]
+    reviewer, admin = TestClient(outer), TestClient(outer)
+    sign_in(reviewer, "rita")
+    sign_in(admin, "adam")
+    page = reviewer.get(f"/staff/bookings?day={TUESDAY.isoformat()}").text
+    assert "Jane Doe" in page and reference in page and "10:00–10:30" in page
+    assert "+447911123456" not in page and "+44•••56" in page
+    assert f"/staff/conversations/{KEY}" in page  # linked to the conversation that booked it
+    week = admin.get(f"/staff/bookings?day={TUESDAY.isoformat()}&view=week").text
+    assert "+447911123456" in week and "Tuesday 04 June" in week
+    assert "No bookings on this day" in reviewer.get("/staff/bookings?day=2030-06-10").text
+    assert reviewer.get("/staff/bookings?day=not-a-date").status_code == 200
+    token = csrf_of(page)
+    # attendance can't be marked before the appointment starts (the booking layer's rule)
+    response = reviewer.post(f"/staff/bookings/{reference}/attended", data={"csrf_token": token})
+    assert "be changed now" in response.text
+    response = reviewer.post(f"/staff/bookings/{reference}/cancel", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert reviewer.post("/staff/bookings/ZZZ999/no-show", data={"csrf_token": token}).status_code == 404
+    response = admin.post(f"/staff/bookings/{reference}/cancel",
+                          data={"csrf_token": csrf_of(week), "back": "/staff/bookings?day=2030-06-04"})
+    assert "booking is cancelled" in response.text and "cancelled" in response.text
+    assert audit_entries(db_url, username="adam", action="booking cancelled", target=f"booking {reference}")
+    assert audit_entries(db_url, username="rita", action=f"POST /staff/bookings/{reference}/cancel",
+                         outcome="refused")

@@ -1,22 +1,109 @@
-"""Bookings: the day and week schedule, attended / no-show, cancel (through the booking repository)."""
+"""Bookings: the day and week schedule; mark attended or no-show; cancel (through the booking layer)."""
 
 from __future__ import annotations
 
-from typing import List
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Dict, List, Optional
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from clinic.web.staff.security import StaffContext, protected
-from clinic.web.staff.views import render
+from clinic.booking import handlers
+from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.privacy import mask_contact
+from clinic.web.staff.security import BASE, StaffContext, protected, refuse
+from clinic.web.staff.views import key_of, record, render
+
+NOTICES = {
+    "attended": "Marked as attended.",
+    "no_show": "Marked as a no-show.",
+    "cancelled": "The booking is cancelled and its time is free again.",
+    "not_changeable": "That booking can't be changed now (cancelled, or not started yet for attendance).",
+}
+
+
+def _uow(request: Request):  # noqa: ANN202
+    return unit_of_work_factory(request.app.state.settings.database_url)
+
+
+def _day(value: Optional[str]) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return datetime.now(timezone.utc).date()
 
 
 async def schedule(request: Request, staff: StaffContext) -> Response:
-    """The schedule (online booking is not part of this clinic's assistant yet)."""
-    return render(request, "bookings.html", {"available": False}, staff=staff)
+    """The day's or the week's bookings, earliest first."""
+    day = _day(request.query_params.get("day"))
+    week = request.query_params.get("view") == "week"
+    uow = _uow(request)
+    if week:
+        rows = await run_in_threadpool(handlers.bookings_in_week, uow, day)
+        first = day - timedelta(days=day.weekday())
+        step = timedelta(days=7)
+    else:
+        rows = await run_in_threadpool(handlers.bookings_on, uow, day)
+        first, step = day, timedelta(days=1)
+    senders = set(request.app.state.conversations.sender_ids())
+    by_day: Dict[date, List] = {}
+    for booking in rows:
+        key = key_of(request, booking.sender_id) if booking.sender_id in senders else None
+        by_day.setdefault(booking.starts_at.date(), []).append((booking, key))
+    contact: Callable[[str], str] = (lambda c: c) if staff.user.is_admin else mask_contact
+    return render(request, "bookings.html", {
+        "by_day": sorted(by_day.items()), "day": day, "week": week, "first": first,
+        "last": first + step - timedelta(days=1), "previous": first - step, "next": first + step,
+        "today": datetime.now(timezone.utc).date(), "contact": contact, "count": len(rows),
+        "booking_notice": NOTICES.get(request.query_params.get("done", "")),
+    }, staff=staff)
+
+
+async def _change(request: Request, staff: StaffContext, action: str) -> Response:
+    reference = request.path_params["reference"][:20]
+    back = str(request.state.form.get("back") or "")
+    back = back if back.startswith(f"{BASE}/bookings") and "//" not in back else f"{BASE}/bookings"
+    now = datetime.now(timezone.utc)
+    change = {"attended": handlers.mark_attended, "no_show": handlers.mark_no_show,
+              "cancelled": handlers.cancel_by_clinic}[action]
+    try:
+        await run_in_threadpool(change, _uow(request), reference, now)
+    except handlers.BookingNotFound:
+        return refuse(request, f"booking {action}", "There is no such booking.", staff.user.username,
+                      target=f"booking {reference}", status=404)
+    except handlers.BookingNotChangeable:
+        record(request, staff, f"booking {action}", target=f"booking {reference}", detail="not changeable")
+        return RedirectResponse(_with(back, "done=not_changeable"), status_code=303)
+    record(request, staff, f"booking {action}", target=f"booking {reference}")
+    return RedirectResponse(_with(back, f"done={action}"), status_code=303)
+
+
+def _with(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+async def attended(request: Request, staff: StaffContext) -> Response:
+    """The patient came."""
+    return await _change(request, staff, "attended")
+
+
+async def no_show(request: Request, staff: StaffContext) -> Response:
+    """The patient did not come."""
+    return await _change(request, staff, "no_show")
+
+
+async def cancel(request: Request, staff: StaffContext) -> Response:
+    """Admin only: the clinic cancels a booking."""
+    return await _change(request, staff, "cancelled")
 
 
 def routes() -> List[BaseRoute]:
     """The bookings pages."""
-    return [Route("/bookings", protected(schedule), methods=["GET"])]
+    return [
+        Route("/bookings", protected(schedule), methods=["GET"]),
+        Route("/bookings/{reference}/attended", protected(attended), methods=["POST"]),
+        Route("/bookings/{reference}/no-show", protected(no_show), methods=["POST"]),
+        Route("/bookings/{reference}/cancel", protected(cancel, admin=True), methods=["POST"]),
+    ]

@@ -13,8 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from clinic.booking.handlers import bookings_for_sender
+from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
 from clinic.conversations.summary import ConversationSummary, transcript
+from clinic.db.booking import Booking
 from clinic.privacy import conversation_key, erase_patient, mask_contact
 from clinic.rasa_api import RasaUnavailable
 from clinic.staff.accounts import (
@@ -72,6 +75,17 @@ def sender_display(staff: StaffContext) -> Callable[[str], str]:
 def key_of(request: Request, sender_id: str) -> str:
     """The opaque key of a conversation, used in URLs and the audit log."""
     return conversation_key(request.app.state.settings.secret_key, sender_id)
+
+
+def with_bookings(request: Request, summaries: List[ConversationSummary]) -> List[ConversationSummary]:
+    """Mark conversations that have a (not cancelled) booking in the clinic database as booked."""
+    with request.app.state.db() as db:
+        booked = set(db.scalars(
+            select(Booking.sender_id).where(Booking.sender_id.is_not(None), Booking.status != "cancelled")
+        ))
+    for summary in summaries:
+        summary.booked = summary.booked or summary.sender_id in booked
+    return summaries
 
 
 def find_sender(request: Request, key: str) -> Optional[str]:
@@ -217,7 +231,7 @@ def _matches(summary: ConversationSummary, filters: Dict[str, str], query: str) 
 async def conversations(request: Request, staff: StaffContext) -> Response:
     """Every conversation, filtered and searched, 50 a page."""
     params = request.query_params
-    summaries = request.app.state.conversations.summaries()
+    summaries = with_bookings(request, request.app.state.conversations.summaries())
     channels = sorted({s.channel for s in summaries if s.channel})
     filters = {name: params[name] for name, allowed in FILTERS.items() if params.get(name) in allowed}
     if params.get("channel") in channels:
@@ -240,7 +254,7 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
 
 async def inbox(request: Request, staff: StaffContext) -> Response:
     """Conversations waiting for a person (the bot is paused), longest-waiting first."""
-    waiting = [s for s in request.app.state.conversations.summaries() if s.paused]
+    waiting = [s for s in with_bookings(request, request.app.state.conversations.summaries()) if s.paused]
     waiting.sort(key=lambda s: s.last_active)
     return render(request, "inbox.html", {
         "rows": [(s, key_of(request, s.sender_id)) for s in waiting], "show_sender": sender_display(staff),
@@ -259,8 +273,13 @@ async def conversation(request: Request, staff: StaffContext) -> Response:
     if summary is None:
         return refuse(request, "view transcript", "There is no such conversation.", staff.user.username,
                       target=key, status=404)
+    with_bookings(request, [summary])
+    bookings = await run_in_threadpool(
+        bookings_for_sender, unit_of_work_factory(request.app.state.settings.database_url), sender
+    )
     record(request, staff, "view transcript", target=key)
     return render(request, "transcript.html", {
+        "bookings": bookings, "contact": sender_display(staff),
         "summary": summary, "key": key, "items": transcript(repo.events_for(sender)),
         "details": request.query_params.get("details") == "1",
         "sender": sender_display(staff)(sender), "max_reply": MAX_REPLY,
@@ -368,7 +387,7 @@ async def export_csv(request: Request, staff: StaffContext) -> Response:
     writer = csv.writer(buffer)
     writer.writerow(["sender_id", "channel", "started", "last_active", "messages", "triage_result",
                      "red_flags", "booked", "handoff_requested", "waiting_for_person", "fallbacks"])
-    summaries = request.app.state.conversations.summaries()
+    summaries = with_bookings(request, request.app.state.conversations.summaries())
     for s in summaries:
         writer.writerow([_cell(v) for v in (
             s.sender_id, s.channel, s.started.isoformat() if s.started else "",

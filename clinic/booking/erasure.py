@@ -1,0 +1,80 @@
+"""Patients' personal data in the booking tables: erasure on request and retention.
+
+Called through `clinic.privacy` (PERSONAL_DATA_ERASERS, RETENTION_PURGERS) by the assistant's
+`action_delete_my_data`, the staff console's erase button and `clinic purge`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clinic.db.booking import Booking, Patient
+
+ERASED_NAME = "(erased)"
+
+
+def _anonymise(patient: Patient) -> None:
+    patient.name = ERASED_NAME
+    patient.contact = f"erased-{patient.id}"
+
+
+def _forget(booking: Booking) -> None:
+    booking.sender_id = None
+    booking.notes = None
+
+
+def _patients_with_nothing_else(db: Session, patient_ids: Iterable[int], keep: Iterable[int]) -> list:
+    """Patients whose every booking is among `keep` (the ones being erased)."""
+    keep = set(keep)
+    found = []
+    for patient_id in set(patient_ids):
+        others = db.scalar(
+            select(func.count()).select_from(Booking).where(
+                Booking.patient_id == patient_id, Booking.id.not_in(keep or {-1})
+            )
+        )
+        if not others:
+            found.append(db.get(Patient, patient_id))
+    return [p for p in found if p is not None]
+
+
+def erase_sender(db: Session, sender_id: str) -> int:
+    """Bookings made in this conversation: upcoming ones cancelled, all unlinked; the patient anonymised."""
+    now = datetime.now(timezone.utc)
+    bookings = list(db.scalars(select(Booking).where(Booking.sender_id == sender_id)))
+    for booking in bookings:
+        if booking.status == "booked" and booking.starts_at > now:
+            booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, "patient"
+            booking.slots = []
+        _forget(booking)
+    patients = _patients_with_nothing_else(db, [b.patient_id for b in bookings], [b.id for b in bookings])
+    for patient in patients:
+        _anonymise(patient)
+    db.flush()
+    return len(bookings) + len(patients)
+
+
+def purge_before(db: Session, cutoff: datetime) -> int:
+    """Retention: bookings that ended before `cutoff` lose their conversation link and notes.
+
+    Patients with nothing newer are anonymised; the appointment itself stays, for the clinic's counts.
+    """
+    cutoff = cutoff.replace(tzinfo=timezone.utc) if cutoff.tzinfo is None else cutoff
+    old = list(db.scalars(select(Booking).where(Booking.ends_at < cutoff)))
+    changed = 0
+    for booking in old:
+        if booking.sender_id is not None or booking.notes is not None:
+            _forget(booking)
+            changed += 1
+    patients = [
+        p for p in _patients_with_nothing_else(db, [b.patient_id for b in old], [b.id for b in old])
+        if p.name != ERASED_NAME
+    ]
+    for patient in patients:
+        _anonymise(patient)
+    db.flush()
+    return changed + len(patients)
