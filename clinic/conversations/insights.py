@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.summary import parse_data, to_datetime, top_confidence
@@ -58,8 +58,9 @@ class Insights:
 
 
 def compute(repo: ConversationRepository, days: int = 30, today: Optional[date] = None,
-            weakest: int = 15) -> Insights:
-    """Figures over the last `days` days (UTC)."""
+            weakest: int = 15, booked_senders: Iterable[str] = ()) -> Insights:
+    """Figures over the last `days` days (UTC); `booked_senders` come from the bookings table."""
+    booked_senders = set(booked_senders)
     today = today or datetime.now(timezone.utc).date()
     first = today - timedelta(days=days - 1)
     calendar = [first + timedelta(days=i) for i in range(days)]
@@ -75,7 +76,7 @@ def compute(repo: ConversationRepository, days: int = 30, today: Optional[date] 
         mix[summary.triage_result or "no result"] += 1
         if summary.triage_result in BOOKABLE:
             bookable += 1
-            booked += summary.booked
+            booked += summary.booked or summary.sender_id in booked_senders
     since = datetime.combine(first, datetime.min.time(), tzinfo=timezone.utc).timestamp()
     messages = [0] * days
     fallbacks = [0] * days

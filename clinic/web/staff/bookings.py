@@ -56,7 +56,8 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
     return render(request, "bookings.html", {
         "by_day": sorted(by_day.items()), "day": day, "week": week, "first": first,
         "last": first + step - timedelta(days=1), "previous": first - step, "next": first + step,
-        "today": datetime.now(timezone.utc).date(), "contact": contact, "count": len(rows),
+        "today": datetime.now(timezone.utc).date(), "now": datetime.now(timezone.utc),
+        "contact": contact, "count": len(rows),
         "booking_notice": NOTICES.get(request.query_params.get("done", "")),
     }, staff=staff)
 

@@ -77,12 +77,17 @@ def key_of(request: Request, sender_id: str) -> str:
     return conversation_key(request.app.state.settings.secret_key, sender_id)
 
 
-def with_bookings(request: Request, summaries: List[ConversationSummary]) -> List[ConversationSummary]:
-    """Mark conversations that have a (not cancelled) booking in the clinic database as booked."""
+def booked_senders(request: Request) -> set:
+    """Conversations with a (not cancelled) booking in the clinic database."""
     with request.app.state.db() as db:
-        booked = set(db.scalars(
+        return set(db.scalars(
             select(Booking.sender_id).where(Booking.sender_id.is_not(None), Booking.status != "cancelled")
         ))
+
+
+def with_bookings(request: Request, summaries: List[ConversationSummary]) -> List[ConversationSummary]:
+    """Mark conversations that have a booking in the clinic database as booked."""
+    booked = booked_senders(request)
     for summary in summaries:
         summary.booked = summary.booked or summary.sender_id in booked
     return summaries
@@ -351,7 +356,9 @@ async def erase(request: Request, staff: StaffContext) -> Response:
 
 async def insights(request: Request, staff: StaffContext) -> Response:
     """The clinic's numbers over the last 30 days, with plots."""
-    figures = await run_in_threadpool(compute, request.app.state.conversations)
+    figures = await run_in_threadpool(
+        lambda: compute(request.app.state.conversations, booked_senders=booked_senders(request))
+    )
     plots = await run_in_threadpool(lambda: {
         "per_day": charts.daily_bars(figures.days, figures.conversations_per_day, "Conversations per day"),
         "mix": charts.category_bars(figures.triage_mix, "Triage outcome"),
