@@ -261,9 +261,12 @@ async def inbox(request: Request, staff: StaffContext) -> Response:
     """Conversations waiting for a person (the bot is paused), longest-waiting first."""
     waiting = [s for s in with_bookings(request, request.app.state.conversations.summaries()) if s.paused]
     waiting.sort(key=lambda s: s.last_active)
-    return render(request, "inbox.html", {
-        "rows": [(s, key_of(request, s.sender_id)) for s in waiting], "show_sender": sender_display(staff),
-    }, staff=staff)
+    repo = request.app.state.conversations
+    rows = []
+    for summary in waiting:
+        said = [item.text for item in transcript(repo.events_for(summary.sender_id)) if item.kind == "user"]
+        rows.append((summary, key_of(request, summary.sender_id), said[-1] if said else ""))
+    return render(request, "inbox.html", {"rows": rows, "show_sender": sender_display(staff)}, staff=staff)
 
 
 async def conversation(request: Request, staff: StaffContext) -> Response:
