@@ -167,6 +167,9 @@ def test_sign_in_then_list_then_transcript_with_the_payload_as_text(console):
     assert "Hard</span>" in page.text  # the bot's buttons are shown
     views = audit_entries(db_url, action="view transcript", target=KEY)
     assert views and views[-1].username == "adam" and views[-1].outcome == "ok"
+    about = client.get("/staff/audit", params={"sender": PHONE}).text
+    assert "view transcript" in about and KEY in about
+    assert "view transcript" not in client.get("/staff/audit", params={"sender": WEB}).text
 
 
 def test_reviewers_see_contact_details_masked(console):

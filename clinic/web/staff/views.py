@@ -376,11 +376,14 @@ async def insights(request: Request, staff: StaffContext) -> Response:
 
 
 async def audit_log(request: Request, staff: StaffContext) -> Response:
-    """Admin only: the latest 300 audit entries."""
+    """Admin only: the latest 300 audit entries, or those about one patient's conversation."""
+    sender = (request.query_params.get("sender") or "").strip()[:255]
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(300)
+    if sender:
+        query = query.where(AuditEntry.target == key_of(request, sender))
     with request.app.state.db() as db:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(300)
         entries: List[AuditEntry] = list(db.scalars(query))
-    return render(request, "audit.html", {"entries": entries}, staff=staff)
+    return render(request, "audit.html", {"entries": entries, "sender": sender}, staff=staff)
 
 
 def _cell(value: object) -> str:
