@@ -177,6 +177,9 @@ def test_reviewers_see_contact_details_masked(console):
     sign_in(client, "rita")
     listing = client.get("/staff/conversations").text
     assert PHONE not in listing and "+44•••23" in listing
+    # reviewers search by the full id only: partial searches would reveal masked digits
+    assert "1 of 2 conversations" in client.get("/staff/conversations", params={"q": PHONE}).text
+    assert "0 of 2 conversations" in client.get("/staff/conversations?q=7700900").text
     transcript = client.get(f"/staff/conversations/{KEY}").text
     assert PHONE not in transcript
 

@@ -214,9 +214,11 @@ FILTERS = {
 }
 
 
-def _matches(summary: ConversationSummary, filters: Dict[str, str], query: str) -> bool:
+def _matches(summary: ConversationSummary, filters: Dict[str, str], query: str, exact: bool) -> bool:
     yes = {"yes": True, "no": False}
-    if query and query.lower() not in summary.sender_id.lower():
+    if query and exact and query != summary.sender_id:
+        return False
+    if query and not exact and query.lower() not in summary.sender_id.lower():
         return False
     if "triage" in filters and (summary.triage_result or "none") != filters["triage"]:
         return False
@@ -242,7 +244,10 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
     if params.get("channel") in channels:
         filters["channel"] = params["channel"]
     query = (params.get("q") or "").strip()[:255]
-    shown = [s for s in summaries if _matches(s, filters, query)]
+    # Reviewers find a conversation by its full sender id only: a partial search would let them
+    # work out phone numbers they are shown masked.
+    exact = not staff.user.is_admin
+    shown = [s for s in summaries if _matches(s, filters, query, exact)]
     pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
     page = min(max(int(params["page"]) if params.get("page", "").isdigit() else 1, 1), pages)
     rows = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
