@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 TRAINING_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null)
 MODEL_STAMP := models/.trained
 
-.PHONY: run shell test lint validate train pytest stories eval bench clean lock
+.PHONY: run shell test lint validate train pytest stories eval bench clean lock node
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -20,6 +20,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/uv || { $(PY) -m ensurepip >/dev/null 2>&1; $(PY) -m pip install -q --disable-pip-version-check uv==0.13.9; }
 	$(BIN)/uv pip install -q --python $(PY) -r requirements.lock
 	$(BIN)/uv pip install -q --python $(PY) --no-deps -e .
+	@touch $@
+
+# The chat widget's socket.io client (package-lock.json), served inside /widget.js; never committed.
+node: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 lock:
@@ -30,7 +36,7 @@ $(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name clinic
 	@touch $@
 
-run: train
+run: train node
 	scripts/run.sh
 
 shell: train
@@ -44,7 +50,7 @@ lint: venv
 validate: venv
 	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
 
-pytest: train
+pytest: train node
 	$(BIN)/pytest -q
 
 stories: train

@@ -23,6 +23,8 @@ class Settings:
     rasa_url: str
     rasa_auth_token: str
     web_port: int
+    # Rasa as browsers reach it (the chat widget); empty: the web page's own host on RASA_URL's port.
+    rasa_public_url: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,4 +37,5 @@ class Settings:
             rasa_url=_env("RASA_URL", "http://localhost:5005"),
             rasa_auth_token=_env("RASA_AUTH_TOKEN", ""),
             web_port=int(_env("WEB_PORT", "8000")),
+            rasa_public_url=_env("RASA_PUBLIC_URL", ""),
         )

@@ -22,5 +22,6 @@ export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$PWD/var/tracker.db}
 export WEB_PORT=${WEB_PORT:-8000}
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/var/clinic.db}
 export RASA_URL=${RASA_URL:-http://localhost:$RASA_PORT}
-export RASA_CORS=${RASA_CORS:-http://localhost:8000}
+# Origins (space-separated) whose pages may talk to Rasa from a browser (the chat widget): Rasa's --cors.
+export RASA_CORS=${RASA_CORS:-"http://localhost:$WEB_PORT http://127.0.0.1:$WEB_PORT"}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1

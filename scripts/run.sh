@@ -11,10 +11,12 @@ pids=($!)
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
+read -ra cors_origins <<< "$RASA_CORS"  # space-separated list, no glob expansion ("*" stays "*")
 .venv/bin/rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "$RASA_CORS" &
+  --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors_origins[@]}" &
 pids+=($!)
 
+# --ws none: the web app has no websockets, and Rasa pins an older `websockets` than uvicorn's default wants.
 .venv/bin/uvicorn --factory clinic.web.app:create_app --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" \
   --ws none --log-level warning &
 pids+=($!)
@@ -28,6 +30,7 @@ cat <<MSG
   HTTP API:     http://localhost:$RASA_PORT (token in RASA_AUTH_TOKEN / .env)
   Actions:      http://localhost:$ACTION_SERVER_PORT/health
   Web app:      http://localhost:$WEB_PORT (chat widget demo page, staff console at /staff)
+  Widget tag:   <script src="http://localhost:$WEB_PORT/widget.js" data-bot-url="http://localhost:$RASA_PORT"></script>
   Ctrl-C stops everything.
 
 MSG

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from clinic.web import widget
 from clinic.web.staff import staff_app
 
 
@@ -25,6 +26,7 @@ def routes() -> List[BaseRoute]:
     return [
         Route("/health", health),
         Mount("/staff", app=staff_app()),
+        *widget.routes(),
     ]
 
 

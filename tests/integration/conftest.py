@@ -2,15 +2,23 @@
 
 import pytest
 
-from tests.integration.servers import API_TOKEN, RunningAssistant, RunningWebApp
+from tests.integration.servers import API_TOKEN, RunningAssistant, RunningWebApp, free_port
 
 # The staff console's secret in tests (signs cookies, derives conversation keys).
 STAFF_SECRET_KEY = "integration-staff-secret"
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
-    running = RunningAssistant(workdir=tmp_path_factory.mktemp("assistant")).start()
+def web_port() -> int:
+    """The web app's port, chosen first so that Rasa's CORS list can name its origin."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, web_port):
+    running = RunningAssistant(
+        workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"]
+    ).start()
     yield running
     running.stop()
 
@@ -33,12 +41,14 @@ def clinic_db(request, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def web_app(tmp_path_factory, assistant):
-    """The clinic's web app, talking to the real assistant and reading its stores."""
+def web_app(tmp_path_factory, assistant, web_port):
+    """The clinic's web app on 127.0.0.1:web_port, talking to the real assistant and reading its stores."""
     running = RunningWebApp(
         workdir=tmp_path_factory.mktemp("web"),
+        port=web_port,
         extra_env={
             "RASA_URL": assistant.url,
+            "RASA_PUBLIC_URL": "",  # the widget reaches Rasa on the page's host
             "RASA_AUTH_TOKEN": API_TOKEN,
             "DATABASE_URL": assistant.database_url,
             "TRACKER_STORE_URL": assistant.tracker_store_url,

@@ -53,6 +53,8 @@ class RunningAssistant:
 
     workdir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
+    # Origins whose pages may call Rasa from a browser (`rasa run --cors`), e.g. the web app's.
+    cors: List[str] = field(default_factory=list)
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     processes: List[subprocess.Popen] = field(default_factory=list)
@@ -114,7 +116,8 @@ class RunningAssistant:
         self._spawn(
             [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--endpoints",
              str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
-             "--port", str(self.rasa_port), "--enable-api", "--auth-token", API_TOKEN],
+             "--port", str(self.rasa_port), "--enable-api", "--auth-token", API_TOKEN,
+             *(["--cors", *self.cors] if self.cors else [])],
             "rasa.log",
         )
         if with_actions:
@@ -207,12 +210,17 @@ class RunningWebApp:
              "--host", "127.0.0.1", "--port", str(self.port), "--ws", "none", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-        wait_until(
-            lambda: httpx.get(f"{self.url}/health").status_code == 200,
-            timeout,
-            "web app",
-            lambda: self.process is not None and self.process.poll() is None,
-        )
+        try:
+            wait_until(
+                lambda: httpx.get(f"{self.url}/health").status_code == 200,
+                timeout,
+                "web app",
+                lambda: self.process is not None and self.process.poll() is None,
+            )
+        except BaseException:
+            print((self.workdir / "web.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
