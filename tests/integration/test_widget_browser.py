@@ -16,7 +16,7 @@ from tests.integration.relay import TcpRelay
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = "Chat with Vitawell's assistant"
+LAUNCHER = "Chat with us"
 CANT_REACH = "can't reach the clinic's assistant right now"
 REPLY_TIMEOUT = 60_000  # ms: the first answer of a session also runs the action server
 

@@ -26,7 +26,7 @@
 
   var TEXT = {
     launcher: "Chat with us",
-    launcherLabel: "Chat with Vitawell's assistant",
+    launcherLabel: "Chat with us: Vitawell's assistant", // starts with the visible text (WCAG 2.5.3)
     title: "Vitawell assistant",
     subtitle: "General information, not a diagnosis",
     close: "Close chat",
