@@ -1,8 +1,10 @@
 """The website chat widget in real headless Chromium, against the real web app and the real assistant."""
 
+import asyncio
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -10,8 +12,10 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from clinic.rasa_api import RasaClient
 from tests.integration.browser import screenshot_path, watch
 from tests.integration.relay import TcpRelay
+from tests.integration.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -373,5 +377,34 @@ def test_phone_screen_keyboard_only_contrast_and_screenshot(web_app, browser):
     page.keyboard.press("Escape")  # closes the chat, focus back on the launcher
     expect(page.locator("#vitawell-chat .panel")).to_be_hidden()
     assert "launcher" in page.evaluate(FOCUSED_JS)["cls"]
+    assert seen.dialogs == [] and seen.errors == []
+    context.close()
+
+
+def run_coroutine(coroutine):
+    """Run an async client call on its own thread (Playwright's sync API holds this thread's loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
+def test_a_staff_reply_reaches_the_patient_in_the_widget(web_app, assistant, browser):
+    """Staff answer through Rasa's HTTP API on the patient's latest channel: the socket.io room."""
+    context, page, seen = new_page(browser)
+    page.goto(web_app.url + "/")
+    chat = Widget(page)
+    chat.open()
+    chat.wait_for_opening()
+    assert chat.ask("I'd like to talk to a person")
+
+    reply = "Hello, this is Kim at Vitawell. Our address: https://vitawell.example/visit <b>see you</b>"
+    client = RasaClient(assistant.url, API_TOKEN)
+    run_coroutine(client.send_staff_reply(chat.session_id(), reply, "kim"))
+    expect(chat.log).to_contain_text("this is Kim at Vitawell")
+    assert chat.bot_texts()[-1] == reply
+    expect(chat.log.get_by_role("link", name="https://vitawell.example/visit")).to_have_attribute(
+        "rel", "noopener noreferrer"
+    )
+    page.reload()  # recorded in the widget's history too
+    expect(chat.log).to_contain_text("this is Kim at Vitawell")
     assert seen.dialogs == [] and seen.errors == []
     context.close()
