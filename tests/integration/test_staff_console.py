@@ -209,3 +209,42 @@ def test_browser_with_a_forged_csrf_token_is_refused(assistant, web_app, staff, 
     finally:
         context.close()
 
+
+
+def test_a_staff_reply_reaches_a_socketio_patient_live(assistant, web_app, staff):
+    """The widget's channel: the reply is pushed to the patient's open socket.io session."""
+    import asyncio
+    import concurrent.futures
+
+    import socketio
+
+    session_id = f"web-{uuid.uuid4().hex[:12]}"
+    key = conversation_key(STAFF_SECRET_KEY, session_id)
+    reply_text = "Hello from the Vitawell team: we can see you tomorrow at 10."
+
+    async def patient():
+        received: asyncio.Queue = asyncio.Queue()
+        client = socketio.AsyncClient()
+        client.on("bot_uttered", lambda data: received.put_nowait(data.get("text", "")))
+        client.on("session_confirm", lambda data: received.put_nowait(("confirmed", data)))
+        # long-polling: this engineio release needs a newer aiohttp for its websocket transport
+        await client.connect(assistant.url, socketio_path="/socket.io", transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            assert (await asyncio.wait_for(received.get(), 30))[0] == "confirmed"
+            await client.emit("user_uttered", {"message": "can I talk to someone", "session_id": session_id})
+            said = []
+            while not any("member of staff will reply" in t for t in said):
+                said.append(await asyncio.wait_for(received.get(), 60))
+            console = await asyncio.to_thread(Console, web_app, staff["reviewer"])
+            page = (await asyncio.to_thread(console.get, f"/staff/conversations/{key}")).text
+            response = await asyncio.to_thread(console.post, f"/staff/conversations/{key}/reply", page,
+                                               message=reply_text)
+            assert "Your reply was sent" in response.text
+            return await asyncio.wait_for(received.get(), 30)
+        finally:
+            await client.disconnect()
+
+    # its own thread: Playwright's sync API may hold this thread's event loop (browser fixture)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, patient()).result(timeout=180) == reply_text
