@@ -26,6 +26,7 @@ cat <<MSG
   Vitawell assistant starting (the model takes about 20 s to load).
   Talk to it:   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
   socket.io:    http://localhost:$RASA_PORT (socket.io channel, path /socket.io)
+  SMS/WhatsApp: POST http://localhost:$RASA_PORT/webhooks/twilio/webhook (Twilio; set TWILIO_* first, see README)
   Terminal:     make shell
   HTTP API:     http://localhost:$RASA_PORT (token in RASA_AUTH_TOKEN / .env)
   Actions:      http://localhost:$ACTION_SERVER_PORT/health

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.integration.servers import API_TOKEN, RunningAssistant, RunningWebApp, free_port
+from tests.twilio_support import FakeTwilioServer
 
 # The staff console's secret in tests (signs cookies, derives conversation keys).
 STAFF_SECRET_KEY = "integration-staff-secret"
@@ -15,9 +16,18 @@ def web_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, web_port):
+def fake_twilio():
+    """Twilio's Messages API, faked on localhost: what the assistant texts proactively lands here."""
+    server = FakeTwilioServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, web_port, fake_twilio):
     running = RunningAssistant(
-        workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"]
+        workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"],
+        extra_env={"TWILIO_API_BASE_URL": fake_twilio.url},
     ).start()
     yield running
     running.stop()

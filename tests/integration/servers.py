@@ -1,7 +1,8 @@
 """Start the real action server and Rasa server for integration tests.
 
-`RunningAssistant.start()` launches both on free ports with a throw-away SQLite tracker store,
-waits until the model is loaded, and offers the REST channel and the HTTP API.
+`RunningAssistant.start()` launches both on free ports with a throw-away SQLite tracker store and
+a migrated throw-away clinic database, waits until the model is loaded, and offers the REST channel,
+the SMS/WhatsApp channel (Twilio webhook, signed with a test token) and the HTTP API.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ from urllib.parse import quote
 import httpx
 
 from clinic.db.migrate import upgrade
+from tests.twilio_support import message_form, signed_request
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "clinic.tar.gz"
 API_TOKEN = "integration-test-token"
+# The Twilio channel runs with test credentials; its REST calls go to a local fake, never to Twilio.
+TWILIO_TEST_TOKEN = "integration-twilio-auth-token"
+TWILIO_TEST_NUMBER = "+15005550006"
+TWILIO_UNREACHABLE_API = "http://127.0.0.1:9"
 
 
 def free_port() -> int:
@@ -75,6 +81,11 @@ class RunningAssistant:
         return f"sqlite:///{self.workdir / 'tracker.db'}"
 
     @property
+    def twilio_webhook_url(self) -> str:
+        """Where Twilio would post inbound SMS/WhatsApp messages."""
+        return f"{self.url}/webhooks/twilio/webhook"
+
+    @property
     def env(self) -> Dict[str, str]:
         """Environment both servers run with."""
         env = dict(os.environ)
@@ -86,6 +97,12 @@ class RunningAssistant:
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
             DATABASE_URL=self.database_url,
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+            TWILIO_AUTH_TOKEN=TWILIO_TEST_TOKEN,
+            TWILIO_NUMBER=TWILIO_TEST_NUMBER,
+            TWILIO_WEBHOOK_URL="",
+            TWILIO_API_BASE_URL=TWILIO_UNREACHABLE_API,
+            TWILIO_SEND_ATTEMPTS="2",
         )
         env.update(self.extra_env)
         return env
@@ -168,12 +185,18 @@ class RunningAssistant:
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The conversation's tracker through the authenticated HTTP API."""
         response = httpx.get(
-            f"{self.url}/conversations/{quote(sender, safe='')}/tracker",
+            f"{self.url}/conversations/{quote(sender, safe='+:@')}/tracker",
             params={"token": API_TOKEN},
             timeout=30,
         )
         response.raise_for_status()
         return response.json()
+
+    def sms(self, sender: str, body: Optional[str], timeout: float = 30, **fields: str) -> httpx.Response:
+        """Post an inbound SMS/WhatsApp message to the Twilio webhook, signed as Twilio signs it."""
+        data, headers = signed_request(self.twilio_webhook_url, message_form(sender, body, **fields),
+                                       TWILIO_TEST_TOKEN)
+        return httpx.post(self.twilio_webhook_url, content=data, headers=headers, timeout=timeout)
 
     def log(self, name: str = "rasa.log") -> str:
         """A server's log so far, for failure messages."""

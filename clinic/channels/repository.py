@@ -1,0 +1,93 @@
+"""Repository of the messaging channels' state, behind an injected session factory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable, List, Optional, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clinic.channels.models import MessagingConsent, MessagingReplyOptions
+from clinic.channels.sms_text import Option
+
+T = TypeVar("T")
+
+
+class MessagingRepository:
+    """Opt-out state and pending numbered options, one short transaction per call."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._sessions = sessions
+
+    def _upsert(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a transaction; once more if a concurrent insert of the same address won."""
+        try:
+            with self._sessions.begin() as session:
+                return work(session)
+        except IntegrityError:
+            with self._sessions.begin() as session:
+                return work(session)
+
+    def is_opted_out(self, address: str) -> bool:
+        """Whether nothing may be sent to `address`."""
+        with self._sessions() as session:
+            consent = session.get(MessagingConsent, address)
+            return bool(consent and consent.opted_out)
+
+    def consent(self, address: str) -> Optional[MessagingConsent]:
+        """The stored consent row of `address`, if any (detached, read-only use)."""
+        with self._sessions() as session:
+            consent = session.get(MessagingConsent, address)
+            if consent is not None:
+                session.expunge(consent)
+            return consent
+
+    def set_opted_out(self, address: str, opted_out: bool, keyword: str) -> bool:
+        """Record an opt-out (True) or opt-in (False); returns whether the state changed."""
+
+        def record(session: Session) -> bool:
+            consent = session.get(MessagingConsent, address, with_for_update=True)
+            changed = bool(consent and consent.opted_out) != opted_out
+            if consent is None:
+                consent = MessagingConsent(address=address)
+                session.add(consent)
+            if changed or consent.keyword is None:
+                consent.opted_out = opted_out
+                consent.keyword = keyword[:16]
+                consent.changed_at = datetime.now(timezone.utc)
+            if opted_out:
+                session.query(MessagingReplyOptions).filter_by(address=address).delete()
+            session.flush()
+            return changed
+
+        return self._upsert(record)
+
+    def reply_options(self, address: str) -> List[Option]:
+        """The numbered options the patient's next reply may pick from."""
+        with self._sessions() as session:
+            row = session.get(MessagingReplyOptions, address)
+            if row is None:
+                return []
+            try:
+                return [Option.from_dict(item) for item in row.options or []]
+            except (KeyError, TypeError, ValueError):
+                return []
+
+    def remember_reply_options(self, address: str, options: List[Option]) -> None:
+        """Replace the pending options of `address` (an empty list clears them)."""
+
+        def remember(session: Session) -> None:
+            row = session.get(MessagingReplyOptions, address, with_for_update=True)
+            if not options:
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                row = MessagingReplyOptions(address=address)
+                session.add(row)
+            row.options = [option.as_dict() for option in options]
+            row.sent_at = datetime.now(timezone.utc)
+            session.flush()
+
+        self._upsert(remember)

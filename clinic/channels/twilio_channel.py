@@ -1,0 +1,339 @@
+"""SMS and WhatsApp through Twilio: a signed, text-only, opt-out-aware Rasa input channel.
+
+Registered in credentials.yml as `clinic.channels.twilio_channel.TwilioChannel`; its webhook is
+`POST /webhooks/twilio/webhook`. Settings come from TWILIO_* environment variables (see
+`TwilioSettings`); without an auth token the channel starts but refuses every request (403).
+
+- Every request is checked against `X-Twilio-Signature` before anything else reads it.
+- The conversation is keyed by the sender's address (`+447700900123` or `whatsapp:+447700900123`).
+- Replies go back as TwiML in the webhook response; buttons become numbered options, and a reply of
+  the number or the button's title picks the button's payload.
+- STOP (and synonyms) and START (and synonyms) are stored; nothing is sent to an opted-out address.
+- Proactive messages (staff replies, confirmations) go out through `get_output_channel()`, which
+  Rasa uses for `?output_channel=twilio` on its HTTP API (see README, "SMS and WhatsApp").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from clinic.channels.repository import MessagingRepository
+from clinic.channels.sms_text import (
+    MAX_INBOUND_CHARS,
+    choice_from_reply,
+    clean_inbound,
+    database_error,
+    is_whatsapp,
+    mask_address,
+    opt_keyword,
+    parse_address,
+    render_turn,
+)
+from clinic.channels.twilio_client import TwilioSender, TwilioSettings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "twilio"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# A signed Twilio message webhook is a few kB; anything far larger is refused before parsing.
+MAX_REQUEST_BYTES = 256 * 1024
+
+# Domain responses (domain/messaging.yml) the channel itself says.
+OPTED_OUT = "utter_sms_opted_out"
+OPTED_IN = "utter_sms_opted_in"
+TEXT_ONLY = "utter_sms_text_only"
+TOO_LONG = "utter_sms_too_long"
+TROUBLE = "utter_sms_trouble"
+
+ResponseTexts = Callable[[str], Optional[str]]
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """What the webhook needs from an HTTP request (kept apart from Sanic so it is unit-tested)."""
+
+    url: str
+    content_type: str
+    body: bytes
+    signature: Optional[str]
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """The HTTP answer to Twilio: TwiML (200) or a plain-text refusal (4xx/503)."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+
+
+class _FormFields(Dict[str, List[str]]):
+    """Form fields with every value of a repeated name, as `RequestValidator` reads a MultiDict."""
+
+    def getall(self, name: str) -> List[str]:
+        """All values of `name`."""
+        return self[name]
+
+
+def twiml(parts: List[str]) -> WebhookReply:
+    """A TwiML answer that texts each part back to the sender (no part: no reply at all)."""
+    reply = MessagingResponse()
+    for part in parts:
+        reply.message(part)
+    return WebhookReply(200, str(reply), "text/xml; charset=utf-8")
+
+
+def refuse(status: int, reason: str) -> WebhookReply:
+    """A plain-text refusal; the request never reaches the assistant."""
+    return WebhookReply(status, reason + "\n")
+
+
+def domain_texts(agent: Any) -> ResponseTexts:
+    """Look up a response's first text in the loaded model's domain (None if absent)."""
+
+    def text_of(name: str) -> Optional[str]:
+        domain = getattr(agent, "domain", None)
+        variants = (domain.responses.get(name) if domain is not None else None) or []
+        for variant in variants:
+            if variant.get("text"):
+                return str(variant["text"])
+        logger.error("Response %s is missing from the loaded model's domain (retrain?).", name)
+        return None
+
+    return text_of
+
+
+class TwilioOutput(OutputChannel):
+    """Proactive messages through the Twilio REST API, rendered as text; never to an opted-out number."""
+
+    def __init__(self, sender: TwilioSender) -> None:
+        self.sender = sender
+
+    @classmethod
+    def name(cls) -> str:
+        """Same name as the input channel, so `?output_channel=twilio` finds it."""
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        """Render one bot message as text (numbered options included) and send it."""
+        rendered = render_turn([message])
+        if not rendered.parts:
+            return
+        delivered = True
+        for part in rendered.parts:
+            result = await self.sender.send_async(recipient_id, part)
+            delivered = delivered and result.sent
+        if delivered and rendered.options:
+            await _in_executor(self.sender.repository.remember_reply_options, recipient_id,
+                               rendered.options)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send a plain text."""
+        await self.send_response(recipient_id, {"text": text})
+
+
+async def _in_executor(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking call (database, Twilio REST) in the default executor."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+class TwilioChannel(InputChannel):
+    """SMS and WhatsApp input channel: `POST /webhooks/twilio/webhook`."""
+
+    @classmethod
+    def name(cls) -> str:
+        """URL prefix and channel name (`/webhooks/twilio/...`, `output_channel=twilio`)."""
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> TwilioChannel:
+        """Settings from the environment (values in credentials.yml, if any, take precedence)."""
+        settings = TwilioSettings.from_env(credentials)
+        if not settings.can_verify:
+            logger.warning("Twilio channel: TWILIO_AUTH_TOKEN is not set, so every webhook request "
+                           "will be refused (403).")
+        return cls(settings)
+
+    def __init__(
+        self, settings: TwilioSettings, repository: Optional[MessagingRepository] = None
+    ) -> None:
+        if repository is None:
+            from clinic.db.engine import session_factory
+
+            repository = MessagingRepository(session_factory())
+        self.settings = settings
+        self.repository = repository
+        self.sender = TwilioSender(settings, repository)
+
+    def get_output_channel(self) -> OutputChannel:
+        """The REST output channel Rasa uses for proactive messages (`?output_channel=twilio`)."""
+        return TwilioOutput(self.sender)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """Routes under `/webhooks/twilio/`: a health check and the message webhook."""
+        twilio_webhook = Blueprint("clinic_twilio_webhook", __name__)
+
+        @twilio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "verifying": self.settings.can_verify,
+                                  "sending": self.settings.can_send})
+
+        @twilio_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            inbound = InboundRequest(
+                url=request.url,
+                content_type=request.headers.get("content-type", ""),
+                body=request.body or b"",
+                signature=request.headers.get("x-twilio-signature"),
+            )
+            try:
+                reply = await self.handle(
+                    inbound, on_new_message, domain_texts(agent), bool(agent and agent.is_ready())
+                )
+            except Exception:  # a last resort: Twilio gets a clear status, never a stack trace
+                logger.exception("Twilio webhook failed.")
+                reply = refuse(503, "Temporarily unavailable")
+            return response.text(reply.body, status=reply.status, content_type=reply.content_type)
+
+        return twilio_webhook
+
+    def _verified_form(self, inbound: InboundRequest) -> WebhookReply | Dict[str, List[str]]:
+        """The signed form fields, or the refusal to send back."""
+        if not self.settings.can_verify:
+            logger.warning("Twilio webhook refused a request: TWILIO_AUTH_TOKEN is not set, so its "
+                           "signature cannot be checked.")
+            return refuse(403, "Forbidden: this channel is not configured")
+        media_type = inbound.content_type.split(";")[0].strip().lower()
+        if media_type != FORM_CONTENT_TYPE:
+            logger.warning("Twilio webhook refused a request with content type %r.", media_type[:60])
+            return refuse(415, f"Unsupported media type: expected {FORM_CONTENT_TYPE}")
+        if len(inbound.body) > MAX_REQUEST_BYTES:
+            return refuse(413, "Request too large")
+        try:
+            form = _FormFields(parse_qs(inbound.body.decode("utf-8"), keep_blank_values=True,
+                                        errors="strict", max_num_fields=200))
+        except (UnicodeDecodeError, ValueError):
+            logger.warning("Twilio webhook refused a request whose form is not valid UTF-8.")
+            return refuse(400, "Bad request: malformed form")
+        sender = mask_address((form.get("From") or [""])[0])
+        if not inbound.signature:
+            logger.warning("Twilio webhook refused an unsigned request (From %s).", sender)
+            return refuse(403, "Forbidden: missing X-Twilio-Signature")
+        url = self.settings.webhook_url or inbound.url
+        if not RequestValidator(self.settings.auth_token).validate(url, form, inbound.signature):
+            logger.warning("Twilio webhook refused a request with an invalid signature (From %s, "
+                           "checked against %s).", sender, url)
+            return refuse(403, "Forbidden: invalid X-Twilio-Signature")
+        return form
+
+    async def handle(
+        self,
+        inbound: InboundRequest,
+        on_new_message: OnNewMessage,
+        texts: ResponseTexts,
+        ready: bool = True,
+    ) -> WebhookReply:
+        """Verify, then answer one inbound message (TwiML), honouring opt-outs and numbered options."""
+        form = self._verified_form(inbound)
+        if isinstance(form, WebhookReply):
+            return form
+        raw_sender = (form.get("From") or [""])[0]
+        address = parse_address(raw_sender)
+        if address is None:
+            logger.warning("Twilio webhook: refused a message without a valid From (%s).",
+                           mask_address(raw_sender))
+            return refuse(400, "Bad request: From must be a phone number (E.164) or whatsapp:+number")
+        if "Body" not in form:
+            logger.warning("Twilio webhook: request from %s has no Body (not a message webhook?).",
+                           mask_address(address))
+            return refuse(400, "Bad request: missing Body")
+        body = clean_inbound(form["Body"][0])
+        try:
+            return await self._answer(address, body, form, on_new_message, texts, ready)
+        except SQLAlchemyError as error:
+            logger.error("Twilio webhook: the messaging tables are unavailable (run `clinic db upgrade`?); "
+                         "nothing sent to %s. %s", mask_address(address), database_error(error))
+            return refuse(503, "Temporarily unavailable")
+
+    async def _answer(
+        self,
+        address: str,
+        body: str,
+        form: Dict[str, List[str]],
+        on_new_message: OnNewMessage,
+        texts: ResponseTexts,
+        ready: bool,
+    ) -> WebhookReply:
+        masked = mask_address(address)
+        keyword = opt_keyword(body)
+        if keyword == "opt_out":
+            changed = await _in_executor(self.repository.set_opted_out, address, True, body.casefold())
+            logger.info("%s opted out (%s).", masked, "recorded" if changed else "already opted out")
+            return self._say(texts, OPTED_OUT) if changed else twiml([])
+        opted_out = await _in_executor(self.repository.is_opted_out, address)
+        if keyword == "opt_in" and opted_out:
+            await _in_executor(self.repository.set_opted_out, address, False, body.casefold())
+            logger.info("%s opted in.", masked)
+            return self._say(texts, OPTED_IN)
+        if opted_out:
+            logger.info("Ignored a message from %s: opted out (START opts back in).", masked)
+            return twiml([])
+        if not body:
+            logger.info("Message from %s has no text (media: %s).", masked,
+                        (form.get("NumMedia") or ["0"])[0][:4])
+            return self._say(texts, TEXT_ONLY)
+        if len(body) > MAX_INBOUND_CHARS:
+            logger.info("Message from %s is too long (%d characters).", masked, len(body))
+            return self._say(texts, TOO_LONG)
+        if not ready:
+            logger.warning("Twilio webhook: no model loaded yet; message from %s not answered.", masked)
+            return refuse(503, "Temporarily unavailable: the assistant is starting")
+
+        options = await _in_executor(self.repository.reply_options, address)
+        text = choice_from_reply(body, options) or body
+        collector = CollectingOutputChannel()
+        message_sid = (form.get("MessageSid") or [""])[0][:64] or None
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    address,
+                    input_channel=CHANNEL_NAME,
+                    message_id=message_sid,
+                    metadata={"twilio": {"channel": "whatsapp" if is_whatsapp(address) else "sms"}},
+                )
+            )
+        except Exception:
+            logger.exception("The assistant failed on a message from %s.", masked)
+            return self._say(texts, TROUBLE)
+        rendered = render_turn(collector.messages)
+        try:
+            await _in_executor(self.repository.remember_reply_options, address, rendered.options)
+        except SQLAlchemyError as error:
+            logger.error("Could not store the numbered options for %s: %s", masked, database_error(error))
+        return twiml(rendered.parts)
+
+    @staticmethod
+    def _say(texts: ResponseTexts, response_name: str) -> WebhookReply:
+        text = texts(response_name)
+        return twiml(render_turn([{"text": text}]).parts if text else [])

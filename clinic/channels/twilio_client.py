@@ -1,0 +1,224 @@
+"""The clinic's Twilio client: settings from the environment and proactive sending over the REST API.
+
+Proactive messages (a staff reply, a booking confirmation) are sent here, never to an opted-out
+address, with a timeout per request and retries for failures that certainly sent nothing. The REST
+client is blocking, so `send_async` runs it in the default executor, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+import requests
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from clinic.channels.repository import MessagingRepository
+from clinic.channels.sms_text import (
+    WHATSAPP_PREFIX,
+    database_error,
+    is_whatsapp,
+    mask_address,
+    parse_address,
+    split_message,
+)
+
+logger = logging.getLogger(__name__)
+# The twilio client logs every request and its headers at INFO; only its warnings belong in our logs.
+http_logger = logging.getLogger(__name__ + ".http")
+http_logger.setLevel(logging.WARNING)
+
+# Twilio error codes: the recipient has opted out (SMS) / is not reachable by this sender.
+UNSUBSCRIBED_RECIPIENT = 21610
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """Twilio configuration, read from the environment when Rasa starts (unset = channel refuses all)."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    number: str = ""
+    webhook_url: str = ""
+    api_base_url: str = ""
+    timeout: float = 10.0
+    attempts: int = 3
+
+    @classmethod
+    def from_env(cls, overrides: Optional[Dict[str, Any]] = None) -> TwilioSettings:
+        """Settings from TWILIO_* variables; non-empty `overrides` (credentials.yml values) win."""
+        given = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
+        return cls(
+            account_sid=str(given.get("account_sid", _env("TWILIO_ACCOUNT_SID"))),
+            auth_token=str(given.get("auth_token", _env("TWILIO_AUTH_TOKEN"))),
+            number=str(given.get("twilio_number", _env("TWILIO_NUMBER"))),
+            webhook_url=str(given.get("webhook_url", _env("TWILIO_WEBHOOK_URL"))),
+            api_base_url=str(given.get("api_base_url", _env("TWILIO_API_BASE_URL"))),
+            timeout=float(given.get("timeout", _env("TWILIO_TIMEOUT_SECONDS", "10"))),
+            attempts=max(1, int(given.get("attempts", _env("TWILIO_SEND_ATTEMPTS", "3")))),
+        )
+
+    @property
+    def can_verify(self) -> bool:
+        """Webhook signatures can be checked (an auth token is configured)."""
+        return bool(self.auth_token)
+
+    @property
+    def can_send(self) -> bool:
+        """Proactive messages can be sent (account, token and sending number are configured)."""
+        return bool(self.account_sid and self.auth_token and self.number)
+
+
+class SendStatus(enum.Enum):
+    """How a proactive send ended."""
+
+    SENT = "sent"
+    OPTED_OUT = "opted_out"
+    NOT_CONFIGURED = "not_configured"
+    INVALID_ADDRESS = "invalid_address"
+    EMPTY = "empty"
+    FAILED = "failed"
+
+
+@dataclass
+class SendResult:
+    """Outcome of `TwilioSender.send`, with the Twilio SIDs of the messages that left."""
+
+    status: SendStatus
+    message_sids: List[str] = field(default_factory=list)
+
+    @property
+    def sent(self) -> bool:
+        """Whether every part of the message was accepted by Twilio."""
+        return self.status is SendStatus.SENT
+
+
+class TwilioSender:
+    """Sends texts through Twilio's REST API; checks the opt-out state before every message."""
+
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        repository: MessagingRepository,
+        http_client: Optional[HttpClient] = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.repository = repository
+        self._http_client = http_client
+        self._sleep = sleep
+        self._client: Optional[Client] = None
+
+    def _rest_client(self) -> Client:
+        if self._client is None:
+            http_client = self._http_client or TwilioHttpClient(
+                timeout=self.settings.timeout, logger=http_logger
+            )
+            client = Client(self.settings.account_sid, self.settings.auth_token, http_client=http_client)
+            if self.settings.api_base_url:
+                client.api.base_url = self.settings.api_base_url.rstrip("/")
+            self._client = client
+        return self._client
+
+    def _sender_for(self, address: str) -> str:
+        number = self.settings.number
+        if is_whatsapp(address) and not is_whatsapp(number):
+            return WHATSAPP_PREFIX + number
+        return number
+
+    def send(self, to: str, body: str) -> SendResult:
+        """Send `body` to `to` (blocking), split at Twilio's limit; nothing goes to an opted-out address."""
+        address = parse_address(to)
+        masked = mask_address(to)
+        if address is None:
+            logger.warning("Not sending to %s: not a phone or WhatsApp number.", masked)
+            return SendResult(SendStatus.INVALID_ADDRESS)
+        if not self.settings.can_send:
+            logger.warning(
+                "Not sending to %s: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_NUMBER.", masked
+            )
+            return SendResult(SendStatus.NOT_CONFIGURED)
+        parts = split_message(body or "")
+        if not parts:
+            return SendResult(SendStatus.EMPTY)
+        try:
+            opted_out = self.repository.is_opted_out(address)
+        except SQLAlchemyError as error:
+            logger.error("Not sending to %s: opt-out state unknown (run `clinic db upgrade`?). %s", masked,
+                         database_error(error))
+            return SendResult(SendStatus.FAILED)
+        if opted_out:
+            logger.info("Not sending to %s: the number opted out.", masked)
+            return SendResult(SendStatus.OPTED_OUT)
+        result = SendResult(SendStatus.SENT)
+        for part in parts:
+            status, sid = self._create_with_retries(address, part)
+            if status is not SendStatus.SENT:
+                result.status = status
+                return result
+            result.message_sids.append(sid or "")
+        logger.info("Sent %d message(s) to %s.", len(parts), masked)
+        return result
+
+    def _create_with_retries(self, address: str, body: str) -> tuple[SendStatus, Optional[str]]:
+        masked = mask_address(address)
+        for attempt in range(1, self.settings.attempts + 1):
+            try:
+                message = self._rest_client().messages.create(
+                    to=address, from_=self._sender_for(address), body=body
+                )
+                return SendStatus.SENT, message.sid
+            except TwilioRestException as error:
+                if error.code == UNSUBSCRIBED_RECIPIENT:
+                    logger.info("Twilio reports %s as unsubscribed: recording the opt-out.", masked)
+                    self._record_twilio_opt_out(address)
+                    return SendStatus.OPTED_OUT, None
+                if error.status not in RETRYABLE_STATUS:
+                    logger.error("Twilio refused a message to %s: HTTP %s, error %s.", masked,
+                                 error.status, error.code)
+                    return SendStatus.FAILED, None
+                reason = f"HTTP {error.status}"
+            except requests.exceptions.ConnectionError as error:
+                # The request never reached Twilio (connection refused, DNS, connect timeout): safe to retry.
+                reason = type(error).__name__
+            except requests.exceptions.Timeout:
+                # Twilio may have accepted it: retrying could text the patient twice.
+                logger.error("Twilio did not answer within %.0f s for %s; not retried (it may have "
+                             "been sent).", self.settings.timeout, masked)
+                return SendStatus.FAILED, None
+            except requests.exceptions.RequestException as error:
+                logger.error("Sending to %s failed: %s.", masked, type(error).__name__)
+                return SendStatus.FAILED, None
+            if attempt < self.settings.attempts:
+                delay = 0.5 * 2 ** (attempt - 1)
+                logger.warning("Sending to %s failed (%s), attempt %d/%d; retrying in %.1f s.", masked,
+                               reason, attempt, self.settings.attempts, delay)
+                self._sleep(delay)
+        logger.error("Sending to %s failed after %d attempts.", masked, self.settings.attempts)
+        return SendStatus.FAILED, None
+
+    def _record_twilio_opt_out(self, address: str) -> None:
+        try:
+            self.repository.set_opted_out(address, True, "twilio_21610")
+        except SQLAlchemyError as error:
+            logger.error("Could not record the opt-out of %s: %s", mask_address(address),
+                         database_error(error))
+
+    async def send_async(self, to: str, body: str) -> SendResult:
+        """`send`, run in the default executor so the event loop never waits on Twilio."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.send, to, body)

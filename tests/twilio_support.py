@@ -1,0 +1,139 @@
+"""Twilio in tests: signed webhook requests, TwiML parsing, and a fake of the Messages REST API.
+
+No test ever reaches the internet.
+
+`FakeTwilioApi` records created messages and can fail first (HTTP status codes or exceptions);
+`FakeHttpClient` plugs it into the `twilio` client in-process; `FakeTwilioServer` serves it over
+HTTP on localhost for the real Rasa server (TWILIO_API_BASE_URL).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional, Tuple, Union
+from urllib.parse import parse_qs, urlencode
+
+from twilio.http import HttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def message_form(sender: str, body: Optional[str], **extra: str) -> Dict[str, str]:
+    """The fields Twilio posts for an inbound message (`body=None` leaves Body out)."""
+    form = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": sender,
+            "To": "+15005550006", "NumMedia": "0"}
+    if body is not None:
+        form["Body"] = body
+    form.update(extra)
+    return form
+
+
+def sign(url: str, form: Dict[str, str], token: str) -> str:
+    """The X-Twilio-Signature Twilio would send for this URL and form."""
+    return RequestValidator(token).compute_signature(url, form)
+
+
+def signed_request(url: str, form: Dict[str, str], token: str) -> Tuple[bytes, Dict[str, str]]:
+    """Body and headers of a webhook request exactly as Twilio signs it."""
+    return urlencode(form).encode(), {"Content-Type": FORM, "X-Twilio-Signature": sign(url, form, token)}
+
+
+def twiml_texts(body: str) -> List[str]:
+    """The texts of the <Message> elements of a TwiML answer."""
+    root = ET.fromstring(body)
+    assert root.tag == "Response", body
+    return [message.text or "" for message in root.iter("Message")]
+
+Failure = Union[int, Tuple[int, int], BaseException]
+
+
+class FakeTwilioApi:
+    """Records `POST .../Messages.json`; `failures` are consumed first, one per request."""
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[str, str]] = []
+        self.attempts = 0
+        self.failures: List[Failure] = []
+        self.lock = threading.Lock()
+
+    def create_message(self, form: Dict[str, str]) -> Tuple[int, Dict[str, Any]]:
+        with self.lock:
+            self.attempts += 1
+            if self.failures:
+                failure = self.failures.pop(0)
+                if isinstance(failure, BaseException):
+                    raise failure
+                status, code = failure if isinstance(failure, tuple) else (failure, 20500)
+                return status, {"status": status, "code": code, "message": "fake failure"}
+            sid = "SM" + uuid.uuid4().hex
+            self.messages.append({"To": form.get("To", ""), "From": form.get("From", ""),
+                                  "Body": form.get("Body", ""), "sid": sid})
+            return 201, {"sid": sid, "status": "queued", "to": form.get("To"),
+                         "from": form.get("From"), "body": form.get("Body")}
+
+    def to(self, address: str) -> List[str]:
+        """Bodies sent to `address`, in order."""
+        with self.lock:
+            return [m["Body"] for m in self.messages if m["To"] == address]
+
+
+class FakeHttpClient(HttpClient):
+    """The twilio client's transport, answered by a `FakeTwilioApi`; records the timeouts used."""
+
+    def __init__(self, api: FakeTwilioApi, timeout: Optional[float] = None) -> None:
+        super().__init__(logger=None, is_async=False, timeout=timeout)
+        self.api = api
+        self.requests: List[Dict[str, Any]] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False):
+        self.requests.append({"method": method, "url": url, "timeout": timeout or self.timeout})
+        status, payload = self.api.create_message({k: str(v) for k, v in (data or {}).items()})
+        return Response(status, json.dumps(payload))
+
+
+class FakeTwilioServer:
+    """`FakeTwilioApi` over HTTP on 127.0.0.1 (a free port), in a background thread."""
+
+    def __init__(self) -> None:
+        self.api = FakeTwilioApi()
+        api = self.api
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if not self.path.endswith("/Messages.json"):
+                    status, payload = 404, {"status": 404, "code": 20404, "message": "not found"}
+                else:
+                    status, payload = api.create_message(form)
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeTwilioServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
