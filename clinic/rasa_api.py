@@ -23,7 +23,8 @@ class RasaClient:
         self.transport = transport
 
     def _url(self, sender_id: str, tail: str) -> str:
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{tail}"
+        # Rasa does not percent-decode the id: SMS/WhatsApp ids (+44..., whatsapp:+44...) stay literal.
+        return f"{self.base_url}/conversations/{quote(sender_id, safe='+:@')}/{tail}"
 
     async def _post(self, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
         params = {**params, "token": self.token}

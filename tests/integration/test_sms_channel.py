@@ -14,6 +14,7 @@ from clinic.channels.proactive import send_bot_message
 from clinic.channels.repository import MessagingRepository
 from clinic.config import Settings
 from clinic.db.engine import session_factory
+from clinic.rasa_api import RasaClient
 from tests.integration.servers import API_TOKEN, TWILIO_TEST_NUMBER
 from tests.twilio_support import FORM, message_form, sign, twiml_texts
 
@@ -117,6 +118,15 @@ def test_stop_is_stored_and_nothing_is_sent_until_start(assistant, fake_twilio):
                      buttons=[{"title": "Book", "payload": "/book_appointment"}])
     assert fake_twilio.api.to(patient)[-1] == "Would you like to book?\n\nReply 1 for Book"
     assert "reception" in said(assistant.sms(patient, "1"))  # the proactive button's payload
+
+
+async def test_staff_console_replies_reach_sms_patients_through_rasa(assistant, fake_twilio):
+    patient = new_number()
+    said(assistant.sms(patient, "talk to a person"))
+    rasa = RasaClient(assistant.url, API_TOKEN)
+    await rasa.send_staff_reply(patient, "Hello, this is Anna from Vitawell.", "anna")
+    assert fake_twilio.api.to(patient) == ["Hello, this is Anna from Vitawell."]
+    assert assistant.tracker(patient)["events"][-1]["text"] == "Hello, this is Anna from Vitawell."
 
 
 def test_cancelling_an_appointment_is_not_an_opt_out(assistant):
