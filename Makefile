@@ -11,8 +11,11 @@ export RASA_TELEMETRY_ENABLED := false
 
 TRAINING_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null)
 MODEL_STAMP := models/.trained
+# The clinic's own spaCy pipeline (clinic/nlu/pipeline.py), built from the lexicon in data/lookups/.
+SPACY_MODEL := build/spacy-clinic
+SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
-.PHONY: run shell test lint validate train pytest stories eval bench clean lock node
+.PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -31,8 +34,12 @@ node_modules/.installed: package.json package-lock.json
 lock:
 	$(BIN)/uv pip compile -q --python $(PY) requirements.in -o requirements.lock
 
+spacy: $(SPACY_MODEL)/meta.json
+$(SPACY_MODEL)/meta.json: $(VENV)/.installed $(SPACY_INPUTS)
+	$(PY) -m clinic.nlu.pipeline $(SPACY_MODEL)
+
 train: $(MODEL_STAMP)
-$(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
+$(MODEL_STAMP): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(TRAINING_INPUTS)
 	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name clinic
 	@touch $@
 
@@ -47,7 +54,7 @@ shell: train
 lint: venv
 	$(BIN)/ruff check .
 
-validate: venv
+validate: venv spacy
 	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
 
 pytest: train node
@@ -60,4 +67,4 @@ stories: train
 test: lint validate pytest stories
 
 clean:
-	rm -rf models results var
+	rm -rf models results var build

@@ -2,211 +2,221 @@
 
 "its hrd n theres no pus" -> hardness=hard, fluid=no; "not soft at all" -> hardness=hard;
 "under my lower lash line" -> location=eye_area; "not sure" -> unsure.
-Pure Python: used by the form validators and by the NLU normalisation component.
+
+The words come from the one lexicon in data/lookups/ (clinic/lexicon.py). `interpret()` is the
+negation scope (NegEx-style: a cue reaches a few words forward, stops at clause breaks and at other
+facts) and is shared by two matchers: this module's own whole-word matcher (used by the triage
+form's validators) and the spaCy pipeline's entity ruler (clinic/nlu/pipeline.py, used by the NLU).
+Pure Python, no Rasa imports.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-# Phrases per canonical value. Multi-word phrases are matched on whole tokens.
-HARDNESS_TERMS: Dict[str, Sequence[str]] = {
-    "hard": (
-        "hard", "hrd", "hardish", "firm", "solid", "rock hard", "stiff", "rigid", "tough",
-        "like a grain of sand", "grain of sand", "like sand", "like a seed", "pebble", "bead",
-        "like a bead", "doesn't move", "rock",
-    ),
-    "soft": ("soft", "sft", "squishy", "squashy", "mushy", "spongy", "tender and soft", "gives"),
-}
-FLUID_TERMS: Dict[str, Sequence[str]] = {
-    "yes": (
-        "pus", "puss", "fluid", "liquid", "yellow", "yellowish", "oozing", "oozes", "ooze",
-        "weeping", "leaking", "goo", "gunk", "pus filled", "full of pus",
-        "full of fluid", "fluid filled", "watery", "juicy", "liquidy", "wet", "pussy",
-    ),
-}
-UNSURE_PHRASES: Sequence[str] = (
-    "not sure", "unsure", "dunno", "don't know", "dont know", "do not know", "no idea",
-    "not certain", "can't tell", "cant tell", "cannot tell", "hard to say", "hard to tell",
-    "idk", "maybe", "no clue", "not really sure", "unclear",
-)
-LOCATION_TERMS: Dict[str, Sequence[str]] = {
-    "eye_area": (
-        "eye", "eyes", "eyelid", "eyelids", "lid", "lids", "lash", "lashes", "lash line",
-        "lashline", "under eye", "undereye", "under my eye", "eye bag", "eyebag", "eyebags",
-        "eye area", "crows feet", "brow bone", "tear duct", "eyebrow", "eyebrows", "brow",
-        "orbital", "socket",
-    ),
-    "nose": ("nose", "nostril", "nostrils", "nasal", "bridge of my nose", "nose bridge"),
-    "cheek": ("cheek", "cheeks", "cheekbone", "cheekbones", "cheak"),
-    "forehead": ("forehead", "fore head", "temple", "temples", "hairline", "frehead"),
-    "chin": ("chin", "jaw", "jawline", "jaw line"),
-    "lip_mouth": ("lip", "lips", "mouth", "lipline", "lip line", "corner of my mouth"),
-    "neck": ("neck", "throat", "nape"),
-    "body": (
-        "chest", "back", "arm", "arms", "leg", "legs", "shoulder", "shoulders", "body",
-        "hand", "hands", "stomach", "tummy", "belly", "thigh", "scalp", "ear", "ears",
-    ),
-}
-RED_FLAG_TERMS: Dict[str, Sequence[str]] = {
-    "bleeding": ("bleeding", "bleeds", "bled", "bleed", "blood", "bloody"),
-    "fast_growth": (
-        "growing fast", "grown fast", "growing quickly", "getting bigger", "got bigger",
-        "grew fast", "growing really fast", "doubled in size", "growing rapidly", "spreading fast",
-        "bigger every day", "growing",
-    ),
-    "colour_change": (
-        "changed colour", "changed color", "changing colour", "changing color", "colour change",
-        "color change", "turned black", "turned dark", "gone dark", "turned blue",
-        "turned purple", "darker", "went black", "changes colour", "changes color",
-    ),
-    "spreading_redness": (
-        "redness spreading", "red spreading", "spreading redness", "redness is spreading",
-        "red streak", "red streaks", "red area getting bigger", "red and spreading",
-        "spreading red", "red patch spreading", "redness around it is spreading",
-    ),
-    "fever": ("fever", "feverish", "temperature", "high temp", "chills", "temp"),
-    "severe_pain": (
-        "severe pain", "really painful", "very painful", "extremely painful", "agony",
-        "hurts a lot", "excruciating", "unbearable", "throbbing", "killing me",
-    ),
-    "vision_changes": (
-        "blurry", "blurred", "blurry vision", "vision", "can't see", "cant see", "seeing double",
-        "double vision", "sight",
-    ),
-    "swollen_eye": (
-        "swollen eye", "eye is swollen", "eye swollen", "eye swelling", "puffy eye",
-        "eye has swollen", "swollen eyelid", "eyelid is swollen", "eye swelled", "swollen shut",
-    ),
-}
+from clinic import lexicon
 
-NEGATION_CUES = frozenset(
-    {"not", "no", "never", "without", "nope", "nah", "none", "nothing", "neither", "nor",
-     "hardly", "isnt", "isn't", "doesnt", "doesn't", "dont", "don't", "aint", "ain't", "zero",
-     "wasnt", "wasn't", "cant", "can't", "n't", "non", "free"}
-)
-# A negation cue reaches this many tokens forward, and stops at these words.
+LEXICON = lexicon.load()
+HARDNESS_TERMS = LEXICON.terms["hardness"]
+FLUID_TERMS = LEXICON.terms["fluid"]
+LOCATION_TERMS = LEXICON.terms["location"]
+RED_FLAG_TERMS = LEXICON.terms["red_flag"]
+UNSURE_PHRASES = LEXICON.unsure
+NEGATION_CUES = LEXICON.negation_cues | {"n't"}
+
+UNSURE = "unsure"  # a mention kind of its own until its clause tells which question it answers
+# A negation cue reaches this many words forward.
 NEGATION_WINDOW = 4
-SCOPE_BREAKERS = frozenset({"but", "and", "though", "although", "however", "yet", "n", "&"})
+PUNCTUATION = frozenset({",", ".", ";", ":", "!", "?", "&", "\n"})
+CONTRACTED_IS = frozenset({"'s", "s"})  # "it's", "there's": a new statement starts
 
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|&")
-_SPELLING = {"its": "it's", "theres": "there's", "thats": "that's", "cant": "can't"}
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[,.;:!?&\n]")
+# Fused negations as patients type them, split the way spaCy's English tokenizer does.
+_FUSED_NOT = {
+    "isnt": "is", "dont": "do", "doesnt": "does", "didnt": "did", "cant": "can", "cannot": "can",
+    "wont": "will", "wasnt": "was", "hasnt": "has", "havent": "have", "aint": "is", "arent": "are",
+    "werent": "were", "couldnt": "could", "shouldnt": "should", "wouldnt": "would",
+}
+_IRREGULAR_NOT = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
+_FUSED_IS = {"theres": "there", "thats": "that", "whats": "what", "hes": "he", "shes": "she"}
+
+
+def _split(word: str) -> List[str]:
+    if word.endswith("n't"):
+        stem = word[:-3]
+        return [_IRREGULAR_NOT.get(stem, stem), "not"]
+    if word in _FUSED_NOT:
+        return [_FUSED_NOT[word], "not"]
+    if word in _FUSED_IS:
+        return [_FUSED_IS[word], "'s"]
+    if "'" in word:
+        head, _, tail = word.partition("'")
+        return [head, "'" + tail]
+    return [word]
 
 
 def tokens(text: str) -> List[str]:
-    """Lower-case word tokens, with a few common spelling variants unified."""
-    return [_SPELLING.get(t, t) for t in _TOKEN.findall(text.lower().replace("\u2019", "'"))]
+    """Lower-case words and punctuation; "isn't" and "isnt" both become "is", "not"."""
+    found = _TOKEN.findall(text.lower().replace("\u2019", "'"))
+    return [part for word in found for part in _split(word)]
 
 
-def _find(toks: Sequence[str], phrase: str) -> List[int]:
-    words = tokens(phrase)
-    n = len(words)
-    return [i for i in range(len(toks) - n + 1) if list(toks[i:i + n]) == words]
+@dataclass(frozen=True)
+class Mention:
+    """A lexicon phrase found in a message: words [start, end) name `value` of `kind`."""
+
+    start: int
+    end: int
+    kind: str  # a contract entity, or UNSURE
+    value: str
 
 
-def _negated(toks: Sequence[str], start: int) -> bool:
-    for back in range(1, NEGATION_WINDOW + 1):
-        i = start - back
-        if i < 0:
-            return False
-        word = toks[i]
-        if word in SCOPE_BREAKERS:
-            return False
-        if word in NEGATION_CUES or word.endswith("n't"):
-            return True
-    return False
+@dataclass(frozen=True)
+class Finding:
+    """A fact the message states: words [start, end) (negation cue included) give `value`."""
+
+    start: int
+    end: int
+    entity: str  # a contract entity, or UNSURE for a bare "not sure"
+    value: str
+    negated: bool = False
 
 
-def _mentions(toks: Sequence[str], terms: Dict[str, Sequence[str]]) -> List[Tuple[int, str, bool]]:
-    """(position, canonical value, negated) for each term found, longest phrases first."""
-    taken: set = set()
-    found: List[Tuple[int, str, bool]] = []
-    phrases = sorted(
-        ((phrase, value) for value, group in terms.items() for phrase in group),
-        key=lambda pv: -len(tokens(pv[0])),
-    )
-    for phrase, value in phrases:
-        width = len(tokens(phrase))
-        for start in _find(toks, phrase):
-            span = set(range(start, start + width))
-            if span & taken:
+def _phrases() -> List[Tuple[Tuple[str, ...], str, str]]:
+    table = [
+        (tuple(tokens(phrase)), entity, value)
+        for entity, values in LEXICON.terms.items()
+        for value, phrases in values.items()
+        for phrase in phrases
+    ]
+    table += [(tuple(tokens(phrase)), UNSURE, UNSURE) for phrase in UNSURE_PHRASES]
+    return sorted(table, key=lambda entry: -len(entry[0]))
+
+
+_PHRASES = _phrases()
+
+
+def find_mentions(toks: Sequence[str]) -> List[Mention]:
+    """Lexicon phrases in `toks`, longest first, never two on the same word."""
+    taken: Set[int] = set()
+    found: List[Mention] = []
+    index: Dict[str, List[int]] = {}
+    for i, word in enumerate(toks):
+        index.setdefault(word, []).append(i)
+    for words, kind, value in _PHRASES:
+        n = len(words)
+        for start in index.get(words[0], ()):
+            if tuple(toks[start:start + n]) != words or taken & set(range(start, start + n)):
                 continue
-            taken |= span
-            found.append((start, value, _negated(toks, start)))
-    return sorted(found)
+            taken.update(range(start, start + n))
+            found.append(Mention(start, start + n, kind, value))
+    return sorted(found, key=lambda m: m.start)
 
 
-def _says_unsure(toks: Sequence[str]) -> bool:
-    return any(_find(toks, phrase) for phrase in UNSURE_PHRASES)
+def _breaks_clause(word: str) -> bool:
+    return word in PUNCTUATION or word in LEXICON.clause_breaks
 
 
-_CLAUSE_SPLIT = re.compile(r"[,.;:!?\n]+|\b(?:but|though|although|however|and|n)\b")
+def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) -> Tuple[str, int]:
+    """("negated" | "hypothetical" | "", cue position) for the words just before `mention`."""
+    for i in range(mention.start - 1, max(-1, mention.start - 1 - NEGATION_WINDOW), -1):
+        word = toks[i]
+        if i in owner:  # another fact: the same kind shares the cue ("no fever or chills")
+            if owner[i] != mention.kind:
+                break
+            continue
+        if _breaks_clause(word) or word in LEXICON.scope_ends or word in CONTRACTED_IS:
+            break
+        if word in NEGATION_CUES:
+            return "negated", i
+        if word in LEXICON.hypothetical_cues and mention.kind == "red_flag":
+            return "hypothetical", i
+    return "", -1
 
 
-def clauses(text: str) -> List[str]:
-    """Split a message into clauses, so "hard, not sure about pus" keeps its two answers apart."""
-    return [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+_FLIP = {"hardness": {"hard": "soft", "soft": "hard"}, "fluid": {"yes": "no", "no": "yes"}}
 
 
-def _hardness_in_clause(toks: List[str]) -> Optional[str]:
-    masked = list(toks)
-    for phrase in ("hard to say", "hard to tell"):  # uncertainty, not hardness
-        for start in _find(masked, phrase):
-            masked[start:start + 3] = ["_"] * 3
-    mentions = _mentions(masked, HARDNESS_TERMS)
-    if not mentions:
-        return "unsure" if _says_unsure(toks) else None
-    if _says_unsure(toks):
-        return "unsure"
-    _, value, negated = mentions[0]
-    if negated:
-        return "soft" if value == "hard" else "hard"
-    return value
+def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]:
+    """The facts a message states, from its words and the lexicon phrases found in it.
+
+    Negated hardness and fluid flip ("not soft" = hard, "no pus" = no); negated or hypothetical
+    locations and red flags are dropped ("no fever", "will it bleed?"). "Not sure" answers the
+    hardness or fluid mentioned in its clause ("dunno about pus" = fluid unsure); alone it stays
+    a bare UNSURE finding that only the question asked can place.
+    """
+    mentions = sorted(mentions, key=lambda m: m.start)
+    owner = {i: m.kind for m in mentions for i in range(m.start, m.end)}
+    clause, clause_of = 0, []
+    for word in toks:
+        clause += _breaks_clause(word)
+        clause_of.append(clause)
+    unsure_clauses = {clause_of[m.start]: m for m in mentions if m.kind == UNSURE}
+    findings: List[Finding] = []
+    answered: Set[Tuple[int, str]] = set()
+    for m in mentions:
+        if m.kind == UNSURE:
+            continue
+        if m.kind in ("hardness", "fluid") and clause_of[m.start] in unsure_clauses:
+            unsure = unsure_clauses[clause_of[m.start]]
+            if (unsure.start, m.kind) not in answered:
+                answered.add((unsure.start, m.kind))
+                findings.append(Finding(unsure.start, unsure.end, m.kind, UNSURE))
+            continue
+        if m.kind == "location" and " ".join(toks[m.start:m.end]) in LEXICON.needs_owner:
+            if m.start > 0 and toks[m.start - 1] not in LEXICON.owners:
+                continue
+        cue, at = _cue_before(toks, m, owner)
+        if not cue:
+            findings.append(Finding(m.start, m.end, m.kind, m.value))
+        elif cue == "negated" and m.kind in _FLIP:
+            findings.append(Finding(at, m.end, m.kind, _FLIP[m.kind][m.value], negated=True))
+    for unsure in unsure_clauses.values():
+        if not any(start == unsure.start for start, _ in answered):
+            findings.append(Finding(unsure.start, unsure.end, UNSURE, UNSURE))
+    return sorted(findings, key=lambda f: (f.start, f.entity))
 
 
-def _fluid_in_clause(toks: List[str]) -> Optional[str]:
-    mentions = _mentions(toks, FLUID_TERMS)
-    if _says_unsure(toks):
-        return "unsure"
-    if mentions:
-        return "no" if mentions[0][2] else "yes"
-    if any(_find(toks, p) for p in ("dry", "nothing inside", "nothing comes out", "empty")):
-        return "no"
-    return None
+def read(text: str) -> List[Finding]:
+    """Every fact in one message (this module's matcher + the shared scope)."""
+    toks = tokens(text)
+    return interpret(toks, find_mentions(toks))
 
 
-def _first_answer(text: str, reader) -> Optional[str]:
-    answers = [reader(tokens(clause)) for clause in clauses(text)]
-    decided = [a for a in answers if a not in (None, "unsure")]
+def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:
+    """The first decided value, else unsure if the message says so, else None."""
+    values = [f.value for f in found if f.entity == entity]
+    decided = [v for v in values if v != UNSURE]
     if decided:
         return decided[0]
-    return "unsure" if "unsure" in answers else None
+    if values or any(f.entity == UNSURE for f in found):
+        return UNSURE
+    return None
 
 
 def hardness_from_text(text: str) -> Optional[str]:
     """Hard, soft or unsure from a patient's words; None if the text says nothing about it."""
-    return _first_answer(text, _hardness_in_clause)
+    return _answer(read(text), "hardness")
 
 
 def fluid_from_text(text: str) -> Optional[str]:
     """Yes, no or unsure about fluid or pus; None if the text says nothing about it."""
-    return _first_answer(text, _fluid_in_clause)
+    return _answer(read(text), "fluid")
 
 
 def location_from_text(text: str) -> Optional[str]:
     """The body location, as one of the contract's values; None if none is named."""
-    mentions = [m for m in _mentions(tokens(text), LOCATION_TERMS) if not m[2]]
-    return mentions[0][1] if mentions else None
+    return next((f.value for f in read(text) if f.entity == "location"), None)
 
 
 def red_flags_from_text(text: str) -> List[str]:
     """Red flags the patient reports (negated mentions such as "no fever" are ignored)."""
     flags: List[str] = []
-    for _, value, negated in _mentions(tokens(text), RED_FLAG_TERMS):
-        if not negated and value not in flags:
-            flags.append(value)
+    for f in read(text):
+        if f.entity == "red_flag" and f.value not in flags:
+            flags.append(f.value)
     return flags
 
 
@@ -216,8 +226,8 @@ def normalise(kind: str, raw: Optional[str]) -> Optional[str]:
         return None
     raw = str(raw).strip()
     canonical = {
-        "hardness": ("hard", "soft", "unsure"),
-        "fluid": ("yes", "no", "unsure"),
+        "hardness": ("hard", "soft", UNSURE),
+        "fluid": ("yes", "no", UNSURE),
         "location": tuple(LOCATION_TERMS) + ("other",),
     }[kind]
     if raw.lower() in canonical:
@@ -242,9 +252,10 @@ class Findings:
 
 def findings_from_text(text: str) -> Findings:
     """Read every contract fact from one message."""
-    return Findings(
-        hardness=hardness_from_text(text),
-        fluid=fluid_from_text(text),
-        location=location_from_text(text),
-        red_flags=red_flags_from_text(text),
-    )
+    found = read(text)
+    location = next((f.value for f in found if f.entity == "location"), None)
+    flags: List[str] = []
+    for f in found:
+        if f.entity == "red_flag" and f.value not in flags:
+            flags.append(f.value)
+    return Findings(_answer(found, "hardness"), _answer(found, "fluid"), location, flags)

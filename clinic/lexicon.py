@@ -1,0 +1,85 @@
+"""The clinic's one lexicon: patients' words for each contract value, read from data/lookups/.
+
+data/lookups/*.yml are Rasa lookup tables named "<entity>.<value>" (e.g. "hardness.hard",
+"red_flag.fever") plus the context words of the negation scope ("negation.cue", "unsure", ...).
+DIET sees them as lookup features; clinic/findings.py and the spaCy entity ruler
+(clinic/nlu/pipeline.py) are built from this module, so there is no second word list anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Dict, FrozenSet, Tuple
+
+import yaml
+
+LOOKUPS_DIR = Path(__file__).resolve().parents[1] / "data" / "lookups"
+
+# Contract entities whose values the lexicon spells out (README "The conversation contract").
+ENTITIES: Tuple[str, ...] = ("hardness", "fluid", "location", "red_flag")
+
+Terms = Dict[str, Tuple[str, ...]]
+# Tables under an entity's name that are context, not values.
+CONTEXT_TABLES = frozenset({"needs_owner", "owner", "modifier"})
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every word list the readers use, keyed as in data/lookups/."""
+
+    terms: Dict[str, Terms]  # entity -> contract value -> phrases
+    unsure: Tuple[str, ...]
+    negation_cues: FrozenSet[str]
+    hypothetical_cues: FrozenSet[str]
+    scope_ends: FrozenSet[str]
+    clause_breaks: FrozenSet[str]
+    modifiers: FrozenSet[str]
+    needs_owner: FrozenSet[str]
+    owners: FrozenSet[str]
+
+
+def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
+    """All lookup tables in `directory`: name -> phrases (lower case, in file order)."""
+    tables: Dict[str, Tuple[str, ...]] = {}
+    for path in sorted(directory.glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "lookup" not in item:
+                continue
+            phrases = [
+                line.strip()[2:].strip().lower()
+                for line in str(item.get("examples") or "").splitlines()
+                if line.strip().startswith("- ")
+            ]
+            name = str(item["lookup"])
+            if name in tables:
+                raise ValueError(f"lookup table {name!r} is defined twice in {directory}")
+            tables[name] = tuple(p for p in phrases if p)
+    return tables
+
+
+@cache
+def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
+    """The lexicon in `directory` (data/lookups/ by default), read once per process."""
+    tables = read_lookups(directory)
+    terms: Dict[str, Terms] = {entity: {} for entity in ENTITIES}
+    for name, phrases in tables.items():
+        entity, _, value = name.partition(".")
+        if entity in terms and value and value not in CONTEXT_TABLES:
+            terms[entity][value] = phrases
+
+    def words(name: str) -> FrozenSet[str]:
+        return frozenset(tables.get(name, ()))
+
+    return Lexicon(
+        terms=terms,
+        unsure=tables.get("unsure", ()),
+        negation_cues=words("negation.cue"),
+        hypothetical_cues=words("negation.hypothetical"),
+        scope_ends=words("negation.scope_end"),
+        clause_breaks=words("clause.break"),
+        modifiers=words("location.modifier"),
+        needs_owner=words("location.needs_owner"),
+        owners=words("location.owner") | words("location.modifier"),
+    )

@@ -1,0 +1,93 @@
+"""Rasa graph component: the clinic spaCy pipeline's facts as contract entities, values canonical.
+
+SpacyNLP (config.yml, `model: build/spacy-clinic`) runs the whole clinic pipeline on each message;
+this component reads the resolved `doc.ents` and adds one entity per fact, e.g.
+{"entity": "hardness", "value": "hard", "start": 0, "end": 12} for "it isn't soft", so the
+slots `bump_hardness`, `bump_fluid`, `bump_location`, `red_flags` arrive canonical.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic.lexicon import ENTITIES as CONTRACT_ENTITIES
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Contract entities (hardness, fluid, location, red_flag) from the clinic spaCy pipeline."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """SpacyNLP must run first: it puts the processed spaCy doc on the message."""
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """The entities this component owns (an earlier extractor's copies of them are dropped)."""
+        return {"entities": list(CONTRACT_ENTITIES)}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        """Keep the config."""
+        self._owned = frozenset(config.get("entities") or CONTRACT_ENTITIES)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ClinicEntityExtractor:
+        """Create the component (nothing to train: the lexicon is the model)."""
+        return cls({**cls.get_default_config(), **config})
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data keeps its annotations."""
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Add the facts of each message as entities with contract values."""
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            found = self.extract(doc) if doc is not None else []
+            kept = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) not in self._owned]
+            message.set(ENTITIES, kept + found, add_to_output=True)
+        return messages
+
+    def extract(self, doc: Any) -> List[Dict[str, Any]]:
+        """Entity dicts for the resolved facts of one spaCy doc."""
+        entities = [
+            {
+                ENTITY_ATTRIBUTE_TYPE: ent.label_,
+                ENTITY_ATTRIBUTE_START: ent.start_char,
+                ENTITY_ATTRIBUTE_END: ent.end_char,
+                ENTITY_ATTRIBUTE_VALUE: ent.id_,
+                ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
+            }
+            for ent in doc.ents
+            if ent.label_ in self._owned and ent.id_
+        ]
+        for entity in entities:
+            entity[EXTRACTOR] = self.name
+        return entities
