@@ -66,5 +66,16 @@ stories: train
 
 test: lint validate pytest stories
 
+# NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out file
+# tests/nlu_holdout.yml (reports + confusion matrix in results/), and a printed summary table.
+eval: train
+	$(RASA) test nlu --nlu data --config config.yml --cross-validation --folds 5 --out results/cv
+	$(RASA) test nlu --model models/clinic.tar.gz --nlu tests/nlu_holdout.yml --out results/holdout
+	$(PY) -m clinic.nlu.evaluate --results results
+
+# Parse latency p50/p95 per message (in-process) and NLU training time from scratch.
+bench-nlu: train
+	$(PY) -m clinic.nlu.bench --train
+
 clean:
 	rm -rf models results var build

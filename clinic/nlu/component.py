@@ -16,6 +16,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -91,3 +93,21 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
         for entity in entities:
             entity[EXTRACTOR] = self.name
         return entities
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class ClinicTokenizer(SpacyTokenizer):
+    """SpacyTokenizer that hands DIET at most `max_tokens` tokens.
+
+    A pasted 20,000-character message would otherwise cost DIET and the RegexFeaturizer seconds;
+    the intent shows in the first sentences, and the entities still come from the whole text.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """SpacyTokenizer's config plus the token cap."""
+        return {**SpacyTokenizer.get_default_config(), "max_tokens": 80}
+
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
+        """The first `max_tokens` tokens of the attribute."""
+        return super().tokenize(message, attribute)[: int(self._config["max_tokens"])]

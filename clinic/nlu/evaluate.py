@@ -1,0 +1,273 @@
+"""Held-out NLU evaluation: intent macro-F1 and contract-entity F1 on values, negations apart.
+
+    python -m clinic.nlu.evaluate [--model models/clinic.tar.gz] [--data tests/nlu_holdout.yml]
+
+Entities are scored on what the slots receive: the set of (entity, canonical value) pairs of each
+message ("not soft" must arrive as hardness=hard), not on token boundaries (Rasa's own token-level
+entity report is written by `rasa test nlu` next to it). Messages marked `metadata: {negated: true}`
+are also scored on their own. `make eval` prints the summary table with the 5-fold CV figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "clinic.tar.gz"
+HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+CONTRACT_ENTITIES = ("hardness", "fluid", "location", "red_flag")
+
+Pair = Tuple[str, str]
+
+
+@dataclass
+class Example:
+    """One held-out message with its gold intent and (entity, value) pairs."""
+
+    text: str
+    intent: str
+    entities: Set[Pair]
+    negated: bool = False
+
+
+@dataclass
+class Prediction:
+    """What the model made of one message."""
+
+    intent: str
+    confidence: float
+    entities: Set[Pair]
+    seconds: float
+
+
+@dataclass
+class Scores:
+    """Precision, recall and F1 with their counts."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+
+@dataclass
+class Report:
+    """Everything `make eval` and the threshold test look at."""
+
+    messages: int
+    negated_messages: int
+    intent_macro_f1: float
+    intent_accuracy: float
+    entity: Scores
+    entity_by_type: Dict[str, Scores]
+    negated_intent_accuracy: float
+    negated_entity: Scores
+    per_intent_f1: Dict[str, float]
+    errors: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def load_examples(path: Path = HOLDOUT) -> List[Example]:
+    """The held-out messages, read with Rasa's own NLU reader."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    examples = []
+    for message in data.intent_examples:
+        metadata = message.get("metadata") or {}
+        example_meta = metadata.get("example") if isinstance(metadata, dict) else None
+        negated = bool((example_meta or metadata or {}).get("negated"))
+        examples.append(
+            Example(
+                text=message.get("text"),
+                intent=message.get("intent"),
+                entities={(e["entity"], str(e["value"])) for e in message.get("entities") or []},
+                negated=negated,
+            )
+        )
+    return examples
+
+
+def _pairs(parsed: Dict[str, Any]) -> Set[Pair]:
+    return {
+        (e["entity"], str(e["value"]))
+        for e in parsed.get("entities") or []
+        if e.get("entity") in CONTRACT_ENTITIES
+    }
+
+
+class Parser:
+    """The trained model, loaded once, parsing in-process (as the Rasa server does)."""
+
+    def __init__(self, model: Path = MODEL) -> None:
+        """Load the model."""
+        from rasa.core.agent import Agent
+
+        self.agent = Agent.load(str(model))
+        self.loop = asyncio.new_event_loop()
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """The NLU result for one message (intent, entities...)."""
+        return self.loop.run_until_complete(self.agent.parse_message(text))
+
+    def predict(self, text: str) -> Prediction:
+        """Parse one message and time it."""
+        start = time.perf_counter()
+        parsed = self.parse(text)
+        seconds = time.perf_counter() - start
+        intent = parsed.get("intent") or {}
+        return Prediction(intent.get("name"), intent.get("confidence", 0.0), _pairs(parsed), seconds)
+
+    def close(self) -> None:
+        """Release the event loop."""
+        self.loop.close()
+
+
+def entity_scores(
+    gold: Iterable[Set[Pair]], predicted: Iterable[Set[Pair]], only: Optional[str] = None
+) -> Scores:
+    """Micro P/R/F1 over (entity, value) pairs, message by message."""
+    tp = fp = fn = 0
+    for g, p in zip(gold, predicted, strict=True):
+        if only:
+            g = {x for x in g if x[0] == only}
+            p = {x for x in p if x[0] == only}
+        tp += len(g & p)
+        fp += len(p - g)
+        fn += len(g - p)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Scores(round(precision, 4), round(recall, 4), round(f1, 4), tp + fn, tp, fp, fn)
+
+
+def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
+    """Compare predictions with the gold labels."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    gold_intents = [e.intent for e in examples]
+    predicted_intents = [p.intent or "None" for p in predictions]
+    labels = sorted(set(gold_intents))
+    per_intent = f1_score(gold_intents, predicted_intents, labels=labels, average=None, zero_division=0)
+    negated = [i for i, e in enumerate(examples) if e.negated]
+    errors = [
+        {
+            "text": e.text,
+            "intent": e.intent,
+            "predicted_intent": p.intent,
+            "confidence": round(p.confidence, 3),
+            "entities": sorted(e.entities),
+            "predicted_entities": sorted(p.entities),
+            "negated": e.negated,
+        }
+        for e, p in zip(examples, predictions, strict=True)
+        if e.intent != p.intent or e.entities != p.entities
+    ]
+    return Report(
+        messages=len(examples),
+        negated_messages=len(negated),
+        intent_macro_f1=round(float(f1_score(gold_intents, predicted_intents, labels=labels,
+                                             average="macro", zero_division=0)), 4),
+        intent_accuracy=round(float(accuracy_score(gold_intents, predicted_intents)), 4),
+        entity=entity_scores([e.entities for e in examples], [p.entities for p in predictions]),
+        entity_by_type={
+            name: entity_scores([e.entities for e in examples], [p.entities for p in predictions], name)
+            for name in CONTRACT_ENTITIES
+        },
+        negated_intent_accuracy=round(
+            sum(gold_intents[i] == predicted_intents[i] for i in negated) / len(negated), 4
+        ) if negated else 1.0,
+        negated_entity=entity_scores(
+            [examples[i].entities for i in negated], [predictions[i].entities for i in negated]
+        ),
+        per_intent_f1={label: round(float(f), 4) for label, f in zip(labels, per_intent, strict=True)},
+        errors=errors,
+    )
+
+
+def evaluate(parser: Parser, path: Path = HOLDOUT) -> Tuple[Report, List[Prediction]]:
+    """Parse every held-out message with the loaded model and score it."""
+    examples = load_examples(path)
+    predictions = [parser.predict(e.text) for e in examples]
+    return score(examples, predictions), predictions
+
+
+def _cv_figures(results: Path) -> Dict[str, Any]:
+    """Intent and entity figures of `rasa test nlu --cross-validation`, if it ran."""
+    figures: Dict[str, Any] = {}
+    intent_report = results / "cv" / "intent_report.json"
+    if intent_report.exists():
+        report = json.loads(intent_report.read_text())
+        figures["intent_macro_f1"] = round(report["macro avg"]["f1-score"], 4)
+        figures["intent_accuracy"] = round(report.get("accuracy", 0.0), 4)
+    return figures
+
+
+def summary_table(report: Report, cv: Dict[str, Any], latency_ms: Sequence[float]) -> str:
+    """The table `make eval` prints."""
+    target = lambda value, goal: "ok" if value >= goal else "BELOW TARGET"  # noqa: E731
+    rows = [
+        ("5-fold CV (data/nlu)", "intent macro-F1", cv.get("intent_macro_f1", "n/a"), ""),
+        ("5-fold CV (data/nlu)", "intent accuracy", cv.get("intent_accuracy", "n/a"), ""),
+        (f"held-out ({report.messages} msgs)", "intent macro-F1", report.intent_macro_f1,
+         f">= 0.95 {target(report.intent_macro_f1, 0.95)}"),
+        (f"held-out ({report.messages} msgs)", "intent accuracy", report.intent_accuracy, ""),
+        (f"held-out ({report.messages} msgs)", "contract-entity F1 (values)", report.entity.f1,
+         f">= 0.95 {target(report.entity.f1, 0.95)}"),
+    ]
+    for name, s in report.entity_by_type.items():
+        rows.append(("held-out", f"  {name} F1 (P/R)", s.f1, f"P {s.precision} R {s.recall} n={s.support}"))
+    rows += [
+        (f"negated ({report.negated_messages} msgs)", "intent accuracy", report.negated_intent_accuracy, ""),
+        (f"negated ({report.negated_messages} msgs)", "contract-entity F1 (values)", report.negated_entity.f1,
+         f"P {report.negated_entity.precision} R {report.negated_entity.recall}"),
+    ]
+    if latency_ms:
+        ordered = sorted(latency_ms)
+        rows.append(("held-out", "parse latency p50 (ms)", round(statistics.median(ordered), 1), ""))
+        rows.append(("held-out", "parse latency p95 (ms)",
+                     round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1), ""))
+    width = max(len(r[0]) for r in rows), max(len(r[1]) for r in rows)
+    header = f"{'set':<{width[0]}}  {'metric':<{width[1]}}  {'value':>7}  note"
+    lines = [header, "-" * (width[0] + width[1] + 30)]
+    for where, metric, value, note in rows:
+        lines.append(f"{where:<{width[0]}}  {metric:<{width[1]}}  {str(value):>7}  {note}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Evaluate the held-out file, write results/holdout_summary.json, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--data", type=Path, default=HOLDOUT)
+    parser.add_argument("--results", type=Path, default=ROOT / "results")
+    args = parser.parse_args(argv)
+    model = Parser(args.model)
+    try:
+        report, predictions = evaluate(model, args.data)
+    finally:
+        model.close()
+    args.results.mkdir(parents=True, exist_ok=True)
+    latency = [p.seconds * 1000 for p in predictions]
+    summary = {"holdout": asdict(report), "cv": _cv_figures(args.results)}
+    (args.results / "holdout_summary.json").write_text(json.dumps(summary, indent=2))
+    print(summary_table(report, summary["cv"], latency))
+    if report.errors:
+        print(f"\n{len(report.errors)} held-out messages not fully right (details in "
+              f"{args.results / 'holdout_summary.json'}):")
+        for error in report.errors:
+            print(f"  {error['text']!r}: {error['intent']} -> {error['predicted_intent']} "
+                  f"({error['confidence']}); {error['entities']} -> {error['predicted_entities']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The clinic spaCy pipeline: one lexicon, negation resolved, same facts as clinic.findings."""
+
+from pathlib import Path
+
+import pytest
+from rasa.shared.nlu.training_data.loading import load_data
+
+from clinic import findings, lexicon
+from clinic.nlu.pipeline import BARE_UNSURE, build
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build()
+
+
+def facts(nlp, text):
+    doc = nlp(text.lower())  # SpacyNLP lower-cases before the pipeline runs
+    return [(ent.text, ent.label_, ent.id_) for ent in doc.ents]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("its hrd n theres no pus", [("hrd", "hardness", "hard"), ("no pus", "fluid", "no")]),
+        ("Not soft at all", [("not soft", "hardness", "hard")]),
+        ("it isn't soft", [("isn't soft", "hardness", "hard")]),
+        ("it isnt soft", [("isnt soft", "hardness", "hard")]),
+        ("it is not hard", [("not hard", "hardness", "soft")]),
+        ("nope its soft", [("soft", "hardness", "soft")]),
+        ("no pus just hard", [("no pus", "fluid", "no"), ("hard", "hardness", "hard")]),
+        ("without any liquid", [("without any liquid", "fluid", "no")]),
+        ("not sure if it's hard", [("not sure", "hardness", "unsure")]),
+        ("hard, dunno about pus", [("hard", "hardness", "hard"), ("dunno", "fluid", "unsure")]),
+        ("hard to say", []),
+        ("under my lower lash-line", [("lower lash-line", "location", "eye_area")]),
+        ("not on my eye, on my left cheek", [("left cheek", "location", "cheek")]),
+        ("it came back on my back", [("back", "location", "body")]),
+        ("it bled and it bleeds", [("bled", "red_flag", "bleeding"), ("bleeds", "red_flag", "bleeding")]),
+        ("no fever or chills but it's bleeding", [("bleeding", "red_flag", "bleeding")]),
+        ("it won't stop bleeding", [("bleeding", "red_flag", "bleeding")]),
+        ("will it bleed after the extraction?", []),
+        ("my eye is swollen, the colour changed", [("eye is swollen", "red_flag", "swollen_eye")]),
+        ("it has changed colour", [("changed colour", "red_flag", "colour_change")]),
+    ],
+)
+def test_pipeline_resolves_facts(nlp, text, expected):
+    assert facts(nlp, text) == expected
+
+
+def test_bare_not_sure_is_kept_apart_for_the_form(nlp):
+    doc = nlp("not sure")
+    assert list(doc.ents) == []
+    assert [s.text for s in doc.spans[BARE_UNSURE]] == ["not sure"]
+
+
+def test_pipeline_has_the_issue_components(nlp):
+    assert nlp.pipe_names == ["lemmatizer", "sentencizer", "entity_ruler", "clinic_findings"]
+    assert nlp.get_pipe("lemmatizer").mode == "lookup"
+    assert nlp("bleeds")[0].lemma_ == "bleed"
+
+
+def test_every_lexicon_phrase_is_a_ruler_pattern(nlp):
+    labelled = {(p["label"], p["id"]) for p in nlp.get_pipe("entity_ruler").patterns}
+    lex = lexicon.load()
+    for entity, values in lex.terms.items():
+        for value, phrases in values.items():
+            assert phrases, (entity, value)
+            assert (entity, value) in labelled
+    assert ("unsure", "unsure") in labelled
+
+
+def test_contract_values_only(nlp):
+    contract = {
+        "hardness": {"hard", "soft"},
+        "fluid": {"yes", "no"},
+        "location": {"eye_area", "nose", "cheek", "forehead", "chin", "lip_mouth", "neck", "body", "other"},
+        "red_flag": {"bleeding", "fast_growth", "colour_change", "spreading_redness", "fever", "severe_pain",
+                     "vision_changes", "swollen_eye"},
+    }
+    lex = lexicon.load()
+    assert {entity: set(values) for entity, values in lex.terms.items()} == contract
+
+
+def _holdout_texts():
+    return [m.get("text") for m in load_data(str(HOLDOUT)).intent_examples]
+
+
+def test_holdout_never_seen_in_training():
+    training = {m.get("text").strip().lower() for m in load_data(str(ROOT / "data" / "nlu")).intent_examples}
+    seen = [t for t in _holdout_texts() if t.strip().lower() in training]
+    assert seen == []
+
+
+def test_form_reader_and_nlu_agree_on_the_holdout(nlp):
+    """The form's text reader (clinic.findings) and the NLU pipeline share lexicon and scope."""
+    disagree = []
+    for text in _holdout_texts():
+        doc = nlp(text.lower())
+        by_nlu = {(e.label_, e.id_) for e in doc.ents if e.label_ in ("hardness", "fluid", "location")}
+        found = findings.findings_from_text(text)
+        by_form = {(k, v) for k, v in (("hardness", found.hardness), ("fluid", found.fluid),
+                                         ("location", found.location)) if v and v != "unsure"}
+        by_nlu = {p for p in by_nlu if p[1] != "unsure"}
+        if {k for k, _ in by_form} == {k for k, _ in by_nlu} and not by_form <= by_nlu:
+            disagree.append((text, by_form, by_nlu))
+    assert disagree == []
