@@ -8,12 +8,15 @@ slots `bump_hardness`, `bump_fluid`, `bump_location`, `red_flags` arrive canonic
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Type
+import json
+import re
+from typing import Any, Dict, List, Optional, Set, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
@@ -27,6 +30,8 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
     EXTRACTOR,
+    INTENT,
+    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -111,3 +116,97 @@ class ClinicTokenizer(SpacyTokenizer):
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """The first `max_tokens` tokens of the attribute."""
         return super().tokenize(message, attribute)[: int(self._config["max_tokens"])]
+
+
+WORD = re.compile(r"[a-z]+")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class UnknownInputGuard(GraphComponent, IntentClassifier):
+    """Send input with no words we know to the polite fallback.
+
+    Emoji, symbols, another script, another language or key-mashing still get *some* intent from
+    DIET's character n-grams, sometimes confidently. This component runs after DIET: if a message
+    has no Latin-letter word at all, or (at `min_words` words or more) fewer than `min_known_share`
+    of its words appear in the training data or the lexicon, it zeroes the intent confidence, so the
+    FallbackClassifier answers with nlu_fallback ("Sorry, I didn't quite get that...").
+    Short messages ("heyyy", "thx") are left to DIET: its character n-grams read slang well.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Thresholds of the guard."""
+        return {"min_words": 3, "min_known_share": 0.3}
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: Optional[Set[str]] = None,
+    ) -> None:
+        """Keep config, storage and the known words."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vocabulary: Set[str] = vocabulary or set()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UnknownInputGuard:
+        """A guard that knows no word yet."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the vocabulary: every word of the intent examples and of the lookup tables."""
+        words: Set[str] = set()
+        for example in training_data.intent_examples:
+            words.update(WORD.findall((example.get(TEXT) or "").lower()))
+        for table in training_data.lookup_tables:
+            for element in table.get("elements") or []:
+                words.update(WORD.findall(str(element).lower()))
+        self.vocabulary = words
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "vocabulary.json").write_text(json.dumps(sorted(words)))
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> UnknownInputGuard:
+        """The guard with the vocabulary learned in training."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                vocabulary = set(json.loads((directory / "vocabulary.json").read_text()))
+        except (ValueError, FileNotFoundError):
+            vocabulary = set()
+        return cls(config, model_storage, resource, vocabulary)
+
+    def is_unknown(self, text: str) -> bool:
+        """True if `text` has no word, or too few known words among many."""
+        words = WORD.findall((text or "").lower()[:2000])
+        if not words:
+            return True
+        if len(words) < int(self._config["min_words"]):
+            return False
+        known = sum(word in self.vocabulary for word in words)
+        return known / len(words) < float(self._config["min_known_share"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Zero the intent confidence of unknown input (the FallbackClassifier takes over)."""
+        for message in messages:
+            intent = message.get(INTENT)
+            if not intent or not self.vocabulary or not self.is_unknown(message.get(TEXT)):
+                continue
+            message.set(INTENT, {**intent, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+        return messages

@@ -15,8 +15,10 @@ POLITE = "Sorry"
     [
         "\U0001f62d\U0001f62d\U0001f926\U0001f44d",
         "Bonjour, j'ai un petit bouton blanc sous l'oeil, est-ce grave ?",
+        "qwerty " * 2900,  # about 20,000 characters
+        "?!?!...",
     ],
-    ids=["emoji only", "another language"],
+    ids=["emoji only", "another language", "20,000 characters", "punctuation"],
 )
 def test_bad_input_gets_the_polite_fallback(assistant, text):
     reply = assistant.say(f"patient-{uuid.uuid4().hex[:8]}", text)
