@@ -1,6 +1,7 @@
 # Vitawell triage assistant. `make run` starts it, `make test` proves it.
 SHELL := /bin/bash
 VENV := .venv
+TOOLS := .venv-tools
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 RASA := $(BIN)/rasa
@@ -15,7 +16,7 @@ MODEL_STAMP := models/.trained
 SPACY_MODEL := build/spacy-clinic
 SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
-.PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node
+.PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -64,7 +65,25 @@ stories: train
 	$(RASA) test core --model models/clinic.tar.gz --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/stories
 
-test: lint validate pytest stories
+test: lint validate audit pytest stories
+
+# Developer tools in their own venv (pip-audit's pins conflict with Rasa's): pip-audit, py-spy.
+tools: $(TOOLS)/.installed
+$(TOOLS)/.installed: requirements-tools.lock $(VENV)/.installed
+	@test -x $(TOOLS)/bin/python || $(BIN)/uv venv -q --python "$$(scripts/find_python310.sh)" $(TOOLS)
+	$(BIN)/uv pip install -q --python $(TOOLS)/bin/python -r requirements-tools.lock
+	@touch $@
+
+audit: tools
+	$(PY) scripts/audit.py
+
+# Several Rasa servers sharing PostgreSQL (tracker store, clinic database) and Redis (lock store).
+run-scaled: train
+	scripts/run-scaled.sh
+
+# Load benchmark against a stock `rasa init` assistant (not part of `make test`): results/bench.json.
+bench: train
+	$(PY) scripts/bench.py
 
 # NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out file
 # tests/nlu_holdout.yml (reports + confusion matrix in results/), and a printed summary table.

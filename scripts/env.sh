@@ -19,6 +19,7 @@ export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTION_SERVER_PORT/webhook}
 export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$PWD/var/tracker.db}
+export LOCK_STORE_URL=${LOCK_STORE_URL:-}
 export WEB_PORT=${WEB_PORT:-8000}
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/var/clinic.db}
 export RASA_URL=${RASA_URL:-http://localhost:$RASA_PORT}

@@ -6,13 +6,13 @@ source scripts/env.sh
 .venv/bin/clinic db upgrade
 .venv/bin/clinic schedule sync   # config/clinic.yml (or CLINIC_SCHEDULE_FILE) -> database
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
+.venv/bin/clinic-rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
 pids=($!)
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
 read -ra cors_origins <<< "$RASA_CORS"  # space-separated list, no glob expansion ("*" stays "*")
-.venv/bin/rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+.venv/bin/clinic-rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
   --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors_origins[@]}" &
 pids+=($!)
 

@@ -4,11 +4,16 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+from hypothesis import settings
 from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests share 2 busy cores with servers and training: no per-example deadline.
+settings.register_profile("clinic", deadline=None, print_blob=True)
+settings.load_profile("clinic")
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +79,30 @@ def postgres_server():
         url = server.__enter__()
     except RuntimeError as error:
         pytest.fail(f"{error} (set TEST_POSTGRES_URL, or install Debian's postgresql package)")
+    yield url
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """URL of a real Redis server: TEST_REDIS_URL (must work), or a private one started here."""
+    import os
+
+    from tests.redis_server import check_server, private_server
+
+    url = os.environ.get("TEST_REDIS_URL", "").strip()
+    if url:
+        try:
+            check_server(url)
+        except RuntimeError as error:
+            pytest.fail(str(error))
+        yield url
+        return
+    try:
+        server = private_server()
+        url = server.__enter__()
+    except RuntimeError as error:
+        pytest.fail(f"{error} (set TEST_REDIS_URL, or install Debian's redis-server package)")
     yield url
     server.__exit__(None, None, None)
 

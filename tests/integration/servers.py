@@ -29,6 +29,8 @@ API_TOKEN = "integration-test-token"
 TWILIO_TEST_TOKEN = "integration-twilio-auth-token"
 TWILIO_TEST_NUMBER = "+15005550006"
 TWILIO_UNREACHABLE_API = "http://127.0.0.1:9"
+BIN = Path(sys.executable).parent
+CORS_ORIGIN = "http://localhost:8000"
 
 
 def free_port() -> int:
@@ -60,10 +62,12 @@ class RunningAssistant:
     workdir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
     # Origins whose pages may call Rasa from a browser (`rasa run --cors`), e.g. the web app's.
-    cors: List[str] = field(default_factory=list)
+    cors: List[str] = field(default_factory=lambda: [CORS_ORIGIN])
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     processes: List[subprocess.Popen] = field(default_factory=list)
+    _actions: Optional[subprocess.Popen] = None
+    _rasa: Optional[subprocess.Popen] = None
 
     @property
     def url(self) -> str:
@@ -92,6 +96,7 @@ class RunningAssistant:
         env.update(
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_STORE_URL=self.tracker_store_url,
+            LOCK_STORE_URL="",
             RASA_AUTH_TOKEN=API_TOKEN,
             RASA_TELEMETRY_ENABLED="false",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
@@ -103,48 +108,55 @@ class RunningAssistant:
             TWILIO_WEBHOOK_URL="",
             TWILIO_API_BASE_URL=TWILIO_UNREACHABLE_API,
             TWILIO_SEND_ATTEMPTS="2",
+            # Tests pose as many clients: X-Forwarded-For from localhost names the client, and only
+            # clients so named are limited per address (100 requests a minute).
+            RATE_LIMIT_TRUSTED_PROXIES="127.0.0.1",
+            RATE_LIMIT_PER_IP="100/60",
         )
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, args: List[str], log_name: str) -> None:
-        log = open(self.workdir / log_name, "wb")
-        self.processes.append(
-            subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        )
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = open(self.workdir / log_name, "ab")
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
 
     def start(self, with_actions: bool = True, timeout: float = 600) -> RunningAssistant:
         """Start the servers and wait until the model answers (stopping them if they can't)."""
         try:
-            return self._start(with_actions, timeout)
+            upgrade(self.database_url)
+            if with_actions:
+                self.start_actions(timeout)
+            self.start_rasa(timeout)
         except BaseException:
             self.stop()
             raise
+        return self
 
-    def _start(self, with_actions: bool, timeout: float) -> RunningAssistant:
-        bin_dir = Path(sys.executable).parent
-        upgrade(self.database_url)
-        if with_actions:
-            self._spawn(
-                [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
-                 "--port", str(self.action_port)],
-                "actions.log",
-            )
-        self._spawn(
-            [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--endpoints",
+    def start_actions(self, timeout: float = 600) -> None:
+        """Start the action server (again) and wait until it is healthy."""
+        self._actions = self._spawn(
+            [str(BIN / "clinic-rasa"), "run", "actions", "--actions", "actions",
+             "--port", str(self.action_port)],
+            "actions.log",
+        )
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{self.action_port}/health").status_code == 200,
+            timeout,
+            "action server",
+            self._alive,
+        )
+
+    def start_rasa(self, timeout: float = 600) -> None:
+        """Start the Rasa server (again) and wait until its model is loaded."""
+        self._rasa = self._spawn(
+            [str(BIN / "clinic-rasa"), "run", "--model", str(MODEL), "--endpoints",
              str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
              "--port", str(self.rasa_port), "--enable-api", "--auth-token", API_TOKEN,
              *(["--cors", *self.cors] if self.cors else [])],
             "rasa.log",
         )
-        if with_actions:
-            wait_until(
-                lambda: httpx.get(f"http://127.0.0.1:{self.action_port}/health").status_code
-                == 200,
-                timeout,
-                "action server",
-                self._alive,
-            )
         wait_until(
             lambda: httpx.get(f"{self.url}/status", params={"token": API_TOKEN}).json().get(
                 "model_file"
@@ -153,7 +165,25 @@ class RunningAssistant:
             "Rasa server",
             self._alive,
         )
-        return self
+
+    def stop_actions(self) -> None:
+        """Stop the action server (a fault the bot must survive)."""
+        self._stop(self._actions)
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server."""
+        self._stop(self._rasa)
+
+    def _stop(self, process: Optional[subprocess.Popen]) -> None:
+        if process is None or process not in self.processes:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self.processes.remove(process)
 
     def _alive(self) -> bool:
         dead = [p for p in self.processes if p.poll() is not None]
@@ -165,12 +195,8 @@ class RunningAssistant:
         """Stop every process this object started."""
         for process in self.processes:
             process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.processes.clear()
+        for process in list(self.processes):
+            self._stop(process)
 
     def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
         """Send a message through the REST channel; return the bot's messages."""

@@ -1,0 +1,113 @@
+"""Guards on the Rasa server's HTTP layer (Sanic middleware), installed by the launcher.
+
+- Model changes over the HTTP API (upload, unload, training, tests) are refused, token or not:
+  a new model is deployed as a file and the server restarted.
+- Browser-facing channels (REST, socket.io) are limited per client address (RATE_LIMIT_PER_IP);
+  behind a trusted proxy (RATE_LIMIT_TRUSTED_PROXIES) the address comes from X-Forwarded-For, and the
+  proxy's own requests (no X-Forwarded-For) are not limited per address (still per conversation).
+- A malformed REST webhook body gets a 400 with a polite message instead of a 500 or silence.
+- Request bodies are limited to MAX_REQUEST_BYTES.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from typing import Any, Dict, List, Optional
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from clinic.hardening import input_guard
+from clinic.hardening.ratelimit import Rate, RateLimiter
+
+logger = logging.getLogger(__name__)
+
+REST_WEBHOOK = "/webhooks/rest/webhook"
+# Browser-facing channels are limited per address. Not Twilio's webhook: all SMS/WhatsApp traffic comes
+# from Twilio's few addresses (its channel checks Twilio's signature; conversations are still limited).
+ADDRESS_LIMITED_PREFIXES = ("/webhooks/rest/", "/socket.io/")
+BAD_REQUEST = "utter_bad_request"
+SLOW_DOWN = "utter_slow_down"
+DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
+
+
+def model_change_refused(method: str, path: str) -> bool:
+    """Whether the request would load, unload, train or test a model."""
+    path = path.rstrip("/") or "/"
+    return (
+        (method in ("PUT", "DELETE") and path == "/model")
+        or (method == "POST" and (path == "/model/train" or path.startswith("/model/test")))
+    )
+
+
+def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: List[str]) -> str:
+    """The client's address: the peer's, or the last X-Forwarded-For hop when the peer is a trusted proxy."""
+    if forwarded_for and peer in trusted_proxies:
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                break
+            if hop not in trusted_proxies:
+                return hop
+    return peer
+
+
+def _response_text(app: Sanic, name: str) -> Optional[str]:
+    agent = getattr(app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    variants = (getattr(domain, "responses", None) or {}).get(name) or []
+    return variants[0].get("text") if variants else None
+
+
+def _bot_reply(app: Sanic, name: str, status: int, recipient: Optional[str] = None) -> HTTPResponse:
+    """A REST-channel-shaped reply: a list of bot messages, so a chat widget can show it."""
+    text = _response_text(app, name)
+    messages: List[Dict[str, Any]] = [{"recipient_id": recipient, "text": text}] if text else []
+    return response.json(messages, status=status)
+
+
+def install(app: Sanic) -> None:
+    """Register the guards on the Rasa server's Sanic app."""
+    app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
+    ip_limiter = RateLimiter(Rate.parse(os.environ.get("RATE_LIMIT_PER_IP", "600/60")))
+    trusted_proxies = [
+        p.strip() for p in os.environ.get("RATE_LIMIT_TRUSTED_PROXIES", "").split(",") if p.strip()
+    ]
+
+    async def guard(request: Request) -> Optional[HTTPResponse]:
+        path = request.path
+        if model_change_refused(request.method, path):
+            logger.warning("Refused %s %s: model changes over the API are disabled.", request.method, path)
+            return response.json(
+                {
+                    "status": "failure",
+                    "reason": "ModelChangesDisabled",
+                    "message": "Model changes over the HTTP API are disabled on this server. "
+                    "Deploy the model file and restart the server instead.",
+                    "code": 403,
+                },
+                status=403,
+            )
+        if not path.startswith(ADDRESS_LIMITED_PREFIXES):
+            return None
+        address = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted_proxies)
+        # A trusted proxy's own requests carry many clients: only the clients it names are limited.
+        if address not in trusted_proxies and not ip_limiter.allow(address):
+            logger.warning("Client %s is over its request rate limit.", address)
+            return _bot_reply(request.app, SLOW_DOWN, 429)
+        if request.method == "POST" and path.rstrip("/") == REST_WEBHOOK:
+            # Request middleware runs before Sanic reads the body (and enforces REQUEST_MAX_SIZE: 413).
+            await request.receive_body()
+            try:
+                input_guard.parse_rest_body(request.body)
+            except input_guard.BadWebhookBody as error:
+                logger.info("Refused a REST webhook body: %s.", error)
+                return _bot_reply(request.app, BAD_REQUEST, 400)
+        return None
+
+    app.register_middleware(guard, "request")

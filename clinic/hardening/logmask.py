@@ -1,0 +1,81 @@
+"""Mask phone numbers, e-mail addresses and names in every log line of a process.
+
+`install()` wraps the log record factory, so records from any logger (Rasa's structlog output,
+Sanic, rasa_sdk, the clinic's own) are masked before any handler formats them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# 7 to 15 digits, optionally after + or 00, with spaces, dots, dashes, slashes or brackets between.
+PHONE = re.compile(r"(?<![\w.:/-])(?:\+|00)?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?![\w:])")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# "my name is Anna Berg", "I'm called Anna", "name: Anna", JSON "patient_name": "Anna Berg".
+NAME_PHRASE = re.compile(
+    r"(?i:\b(?:my name is|my name's|i am called|i'm called|this is|name\s*[:=]))\s*"
+    r"(?P<name>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?)"
+)
+# Words that end a name ("my name is Anna and ...").
+NOT_NAMES = frozenset(
+    "a an and the i im i'm my is it its from with on at in for but so to of here again please".split()
+)
+NAME_FIELD = re.compile(
+    r"(?P<key>[\"']?\b(?:[a-z_]*_)?(?:name|first_name|last_name|full_name)[\"']?\s*[:=]\s*)"
+    r"(?P<quote>[\"'])(?P<name>[^\"']{1,80})(?P=quote)",
+    re.IGNORECASE,
+)
+MASK = "***"
+
+
+def _phone(match: re.Match) -> str:
+    text = match.group(0)
+    if ISO_DATE.match(text):
+        return text
+    return MASK + "phone" + MASK
+
+
+def mask(text: str) -> str:
+    """`text` with e-mail addresses, phone numbers and names replaced by markers."""
+    if not text:
+        return text
+    text = EMAIL.sub(MASK + "email" + MASK, text)
+    text = PHONE.sub(_phone, text)
+    text = NAME_FIELD.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}name{MASK}{m.group('quote')}",
+                          text)
+    return NAME_PHRASE.sub(_name, text)
+
+
+def _name(match: re.Match) -> str:
+    words = match.group("name").split()
+    if not words or words[0].lower() in NOT_NAMES:
+        return match.group(0)
+    rest = " " + words[1] if len(words) > 1 and words[1].lower() in NOT_NAMES else ""
+    return match.group(0)[: match.start("name") - match.start(0)] + MASK + "name" + MASK + rest
+
+
+_installed = False
+
+
+def install() -> None:
+    """Mask every log record created in this process from now on (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def masked_record(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logger's problem, not ours
+            return record
+        record.msg, record.args = mask(message), None
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+    _installed = True

@@ -1,0 +1,153 @@
+"""Log masking, the launcher's refusal of unsafe servers, and the HTTP guards' decisions."""
+
+import logging
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clinic.hardening import logmask
+from clinic.hardening.http import client_address, model_change_refused
+from clinic.hardening.launcher import UnsafeConfiguration, check_arguments
+
+
+@pytest.mark.parametrize(
+    "secret, line",
+    [
+        ("+49 170 1234567", "please call me on +49 170 1234567 tomorrow"),
+        ("0170-123 45 67", "my number: 0170-123 45 67"),
+        ("4917012345678", "sender whatsapp:+4917012345678 said hi"),
+        ("anna.berg+skin@example.org", "mail anna.berg+skin@example.org"),
+        ("Anna", "My name is Anna and I have a bump"),
+        ("Berg", "my name is Anna Berg"),
+        ("Jörg", "i'm called Jörg"),
+        ("Anna Berg", '{"patient_name": "Anna Berg", "slot": 1}'),
+    ],
+)
+def test_mask_hides_phone_numbers_emails_and_names(secret, line):
+    masked = logmask.mask(line)
+    assert secret not in masked
+    assert "***" in masked
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-11-26 03:34:24 Rasa server is up and running.",
+        "Starting Rasa server on http://0.0.0.0:5005",
+        "this is a hard bump on my cheek",
+        "Action 'validate_triage_form' failed (ClientConnectorError)",
+    ],
+)
+def test_mask_leaves_ordinary_log_lines_alone(line):
+    assert logmask.mask(line) == line
+
+
+@given(st.text(max_size=200))
+def test_mask_never_fails(text):
+    assert isinstance(logmask.mask(text), str)
+
+
+def test_installed_masking_applies_to_every_logger(caplog):
+    logmask.install()
+    logmask.install()  # idempotent
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("rasa.core.processor").info("Patient %s wrote from %s", "Anna", "+49 170 1234567")
+        logging.getLogger("some.library").warning("contact: anna@example.org")
+    text = caplog.text
+    assert "+49 170 1234567" not in text and "anna@example.org" not in text
+    assert "***phone***" in text and "***email***" in text
+
+
+def test_launcher_refuses_an_api_without_authentication():
+    with pytest.raises(UnsafeConfiguration):
+        check_arguments(["run", "--enable-api", "--model", "m.tar.gz"])
+    with pytest.raises(UnsafeConfiguration):
+        check_arguments(["run", "--enable-api", "--auth-token", ""])
+    with pytest.raises(UnsafeConfiguration):
+        check_arguments(["run", "--enable-api", "--auth-token", "t", "--cors", "*"])
+    assert check_arguments(["run", "--enable-api", "--auth-token", "t"]) == [
+        "run", "--enable-api", "--auth-token", "t",
+    ]
+    assert check_arguments(["run", "actions", "--port", "5055"]) == ["run", "actions", "--port", "5055"]
+
+
+def test_launcher_turns_a_comma_list_into_a_cors_allow_list():
+    argv = ["run", "--cors", "https://a.example, https://b.example", "--port", "1"]
+    assert check_arguments(argv) == ["run", "--cors", "https://a.example", "https://b.example", "--port", "1"]
+
+
+def test_clinic_rasa_exits_before_starting_an_open_api():
+    result = subprocess.run(
+        [sys.executable, "-m", "clinic.hardening.launcher", "run", "--enable-api"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--auth-token" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "method, path, refused",
+    [
+        ("PUT", "/model", True),
+        ("PUT", "/model/", True),
+        ("DELETE", "/model", True),
+        ("POST", "/model/train", True),
+        ("POST", "/model/test/stories", True),
+        ("POST", "/model/test/intents", True),
+        ("POST", "/model/parse", False),
+        ("GET", "/status", False),
+        ("POST", "/webhooks/rest/webhook", False),
+    ],
+)
+def test_model_changes_are_refused(method, path, refused):
+    assert model_change_refused(method, path) is refused
+
+
+def test_client_address_trusts_forwarded_for_only_from_a_trusted_proxy():
+    assert client_address("10.0.0.5", "203.0.113.9", []) == "10.0.0.5"
+    assert client_address("127.0.0.1", "203.0.113.9", ["127.0.0.1"]) == "203.0.113.9"
+    assert client_address("127.0.0.1", "198.51.100.1, 203.0.113.9", ["127.0.0.1"]) == "203.0.113.9"
+    assert client_address("127.0.0.1", "203.0.113.9, 127.0.0.1", ["127.0.0.1"]) == "203.0.113.9"
+    assert client_address("127.0.0.1", "not-an-ip", ["127.0.0.1"]) == "127.0.0.1"
+    assert client_address("127.0.0.1", None, ["127.0.0.1"]) == "127.0.0.1"
+
+
+def test_lock_store_url_gives_rasa_redis_arguments(monkeypatch):
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from clinic.hardening.stores import LockStoreFromUrl, redis_lock_store_arguments
+
+    assert redis_lock_store_arguments("redis://:s3cret@cache.example:6380/2?key_prefix=clinic") == {
+        "host": "cache.example", "port": 6380, "db": 2, "use_ssl": False,
+        "password": "s3cret", "key_prefix": "clinic",
+    }
+    assert redis_lock_store_arguments("rediss://cache.example")["use_ssl"] is True
+    with pytest.raises(ValueError):
+        redis_lock_store_arguments("http://cache.example")
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    assert isinstance(LockStoreFromUrl(None), InMemoryLockStore)
+
+
+def test_redis_lock_store_issues_distinct_tickets_under_concurrency(redis_server):
+    """Many processes' worth of simultaneous ticket requests: every ticket distinct, none lost."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    from clinic.hardening.stores import LockStoreFromUrl
+
+    url = f"{redis_server}?key_prefix=unit{uuid.uuid4().hex[:8]}"
+    stores = [LockStoreFromUrl(EndpointConfig(url=url)) for _ in range(8)]  # separate clients, like servers
+    conversation = "patient-1"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tickets = list(pool.map(lambda n: stores[n % 8].issue_ticket(conversation), range(40)))
+    assert sorted(tickets) == list(range(40))
+    lock = stores[0].get_lock(conversation)
+    assert len(lock.tickets) == 40
+    for n, ticket in enumerate(tickets):
+        stores[n % 8].cleanup(conversation, ticket)
+    assert stores[0].get_lock(conversation) is None
