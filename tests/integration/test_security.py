@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.integration.servers import API_TOKEN, CORS_ORIGIN
+from tests.integration.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -48,8 +48,9 @@ def test_cors_answers_only_the_allowed_origin(assistant):
             timeout=30,
         )
 
-    allowed = preflight(CORS_ORIGIN)
-    assert allowed.headers.get("access-control-allow-origin") == CORS_ORIGIN
+    origin = assistant.cors[0]  # the allow-list the fixture started Rasa with
+    allowed = preflight(origin)
+    assert allowed.headers.get("access-control-allow-origin") == origin
     refused = preflight("https://evil.example")
     assert "access-control-allow-origin" not in refused.headers
     assert refused.status_code < 500
