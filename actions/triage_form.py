@@ -80,12 +80,14 @@ class ValidateTriageForm(FormValidationAction):
         intent = _intent(tracker)
         if text is None or intent not in ANSWER_INTENTS:
             return {}
+        asked = tracker.get_slot("requested_slot") == slot
         value = TEXT_READERS[slot](text)
-        if value is None and slot == "bump_fluid" and intent in ("affirm", "deny"):
+        if value == "unsure" and not asked:
+            value = None  # "not sure" answers the question that was asked, not the others
+        if value is None and asked and slot == "bump_fluid" and intent in ("affirm", "deny"):
             value = "yes" if intent == "affirm" else "no"
         if value is not None:
             return {slot: value}
-        asked = tracker.get_slot("requested_slot") == slot
         if asked and tracker.get_slot(slot) is None and not self._entity_in_message(slot, tracker):
             dispatcher.utter_message(response="utter_answer_not_understood")
             return {slot: None}

@@ -161,3 +161,18 @@ async def test_a_second_bump_after_an_assessment_starts_afresh(dispatcher, domai
     assert slots["bump_hardness"] is None and slots["bump_fluid"] is None
     assert slots["bump_location"] == "nose"
     assert dispatcher.messages == []
+
+
+async def test_not_sure_answers_only_the_question_asked(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="not sure", slots={"requested_slot": "bump_hardness"},
+    )
+    assert slots["bump_hardness"] == "unsure"
+    assert "bump_fluid" not in slots and "bump_location" not in slots
+
+
+async def test_yes_does_not_answer_an_unasked_fluid_question(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="yes", intent="affirm", slots={"requested_slot": "bump_hardness"},
+    )
+    assert "bump_fluid" not in slots
