@@ -151,3 +151,17 @@ def test_redis_lock_store_issues_distinct_tickets_under_concurrency(redis_server
     for n, ticket in enumerate(tickets):
         stores[n % 8].cleanup(conversation, ticket)
     assert stores[0].get_lock(conversation) is None
+
+
+def test_prepared_action_response_validation_accepts_and_refuses_like_rasa():
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    from clinic.hardening import speedups
+
+    speedups.install()
+    action = RemoteAction("action_x", EndpointConfig("http://127.0.0.1:9"))
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "near_eye", "value": True}]})
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": "not a list"})
