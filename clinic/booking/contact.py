@@ -27,6 +27,11 @@ _NAME_INTRO = re.compile(
     r"it's|its|this is|call me)(?:\s+|$)",
     re.IGNORECASE,
 )
+# One-word answers that are replies, not names.
+NOT_NAMES = frozenset({
+    "yes", "no", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "yeah", "yep", "nope", "nah",
+    "stop", "cancel", "book", "help", "what", "why", "maybe",
+})
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]*)*\.?$")
 
 
@@ -78,6 +83,8 @@ def parse_name(text: str) -> str:
         raise InvalidName("too_long")
     words = cleaned.split()
     if len(words) > MAX_NAME_WORDS or not all(_NAME_PART.match(word) for word in words):
+        raise InvalidName("not_a_name")
+    if len(words) == 1 and cleaned.casefold() in NOT_NAMES:
         raise InvalidName("not_a_name")
     return cleaned
 

@@ -193,16 +193,17 @@ def offer_times(
     day: Optional[date] = None,
     window: Optional[str] = None,
     limit: int = 4,
+    from_day: Optional[date] = None,
 ) -> Tuple[Schedule, List[FreeTime]]:
-    """The next free times (on `day` and in `window` when given: then every free time of that day)."""
+    """The next free times (from `from_day`), or on `day` only (in `window`), more densely."""
     with uow_factory() as uow:
         schedule = uow.bookings.schedule()
         service = _service(schedule, service_code)
-        first = day or schedule.local(now).date()
+        first = day or max(from_day or date.min, schedule.local(now).date())
         last = day or schedule.last_day(now)
         held = _held_around(uow, schedule, first, last)
     if day is None:
-        return schedule, availability.free_times(schedule, service, held, now, limit=limit)
+        return schedule, availability.free_times(schedule, service, held, now, first_day=first, limit=limit)
     return schedule, availability.free_times(
         schedule, service, held, now, first_day=day, last_day=day, window=window,
         limit=limit, per_day=limit, spacing=timedelta(hours=1),

@@ -1,8 +1,9 @@
 """Start the real action server and Rasa server for integration tests.
 
 `RunningAssistant.start()` launches both on free ports with a throw-away SQLite tracker store and
-a migrated throw-away clinic database, waits until the model is loaded, and offers the REST channel,
-the SMS/WhatsApp channel (Twilio webhook, signed with a test token) and the HTTP API.
+a migrated throw-away clinic database (the clinic's schedule loaded), waits until the model is loaded,
+and offers the REST channel, the SMS/WhatsApp channel (Twilio webhook, signed with a test token) and the
+HTTP API. `clinic(...)` runs the clinic's console script against the same database.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 import httpx
 
+from clinic.booking.handlers import sync_schedule
+from clinic.booking.schedule import load_schedule
+from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.migrate import upgrade
 from tests.twilio_support import message_form, signed_request
 
@@ -125,7 +130,9 @@ class RunningAssistant:
     def start(self, with_actions: bool = True, timeout: float = 600) -> RunningAssistant:
         """Start the servers and wait until the model answers (stopping them if they can't)."""
         try:
-            upgrade(self.database_url)
+            upgrade(self.database_url)  # what `make run` does first: migrations, then the clinic's schedule
+            now = datetime.now(timezone.utc)
+            sync_schedule(unit_of_work_factory(self.database_url), load_schedule(), now)
             if with_actions:
                 self.start_actions(timeout)
             self.start_rasa(timeout)
@@ -197,6 +204,15 @@ class RunningAssistant:
             process.terminate()
         for process in list(self.processes):
             self._stop(process)
+
+    def clinic(self, *args: str) -> str:
+        """Run `.venv/bin/clinic ARGS` against the assistant's database; its output."""
+        done = subprocess.run(
+            [str(BIN / "clinic"), *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"clinic {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
 
     def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
         """Send a message through the REST channel; return the bot's messages."""

@@ -32,6 +32,8 @@ def test_names(text, name):
         ("<script>alert(1)</script>", "not_a_name"),
         ("jane@example.com", "not_a_name"),
         ("one two three four five six seven", "not_a_name"),
+        ("yes", "not_a_name"),
+        ("Okay!", "not_a_name"),
     ],
 )
 def test_bad_names(text, reason):

@@ -1,0 +1,359 @@
+"""The booking form and the manage-booking form: read and check what the patient types.
+
+Each bad answer gets its own short explanation (a response in domain/booking.yml) and the question
+again; a question to the bot instead of an answer (an interruption) is left to the rules, which
+answer it and come back. If the booking database fails, the patient is told to call the clinic and
+the form ends (its `*_outcome` slot says "failed").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from datetime import date, datetime
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import booking_support as support
+from actions.booking_support import BookingSystemDown, intent_of, is_interruption, typed_text
+from clinic.booking import handlers
+from clinic.booking.availability import Problem, Schedule
+from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, parse_name
+from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, parse_when
+from clinic.booking.reference import find_reference
+
+logger = logging.getLogger(__name__)
+
+# Words patients use for each service (codes as in config/clinic.yml).
+SERVICE_WORDS = {
+    "facial": re.compile(r"\b(facials?|image skincare|anti.?wrinkle)\b", re.IGNORECASE),
+    "consultation": re.compile(r"\b(consult\w*|look at it|check.?up|assessment)\b", re.IGNORECASE),
+    "extraction": re.compile(
+        r"\b(extract\w*|de.?roof\w*|remov\w*|take (it|them) out|milia|millium|lancet)\b", re.IGNORECASE
+    ),
+}
+
+
+def service_from_text(text: Optional[str]) -> Optional[str]:
+    """The service named in the patient's words, if exactly one is."""
+    named = [code for code, words in SERVICE_WORDS.items() if text and words.search(text)]
+    return named[0] if len(named) == 1 else None
+
+
+def day_problem(schedule: Schedule, day: date, now: datetime) -> Optional[Problem]:
+    """Why nothing can be booked on a whole day, if so."""
+    today = schedule.local(now).date()
+    if day < today:
+        return Problem.PAST
+    if day > schedule.last_day(now):
+        return Problem.TOO_FAR
+    if schedule.is_closed(day):
+        return Problem.CLOSED
+    return None
+
+
+def say_problem(
+    dispatcher: CollectingDispatcher, schedule: Schedule, problem: Problem, start: datetime
+) -> str:
+    """Tell the patient why a time can't be booked; return the hint for the times to offer instead."""
+    local = schedule.local(start)
+    day = support.day_text(local.date())
+    if problem is Problem.PAST:
+        dispatcher.utter_message(response="utter_booking_time_past")
+        return ""
+    if problem is Problem.TOO_SOON:
+        hours = max(1, round(schedule.min_notice_minutes / 60))
+        dispatcher.utter_message(
+            response="utter_booking_time_too_soon", notice=f"{hours} hour{'s' if hours > 1 else ''}"
+        )
+        return ""
+    if problem is Problem.TOO_FAR:
+        dispatcher.utter_message(response="utter_booking_time_too_far", days=str(schedule.horizon_days))
+        return ""
+    if problem is Problem.CLOSED:
+        reason = schedule.closed_days.get(local.date())
+        dispatcher.utter_message(
+            response="utter_booking_day_closed", day=day + (f" ({reason})" if reason else "")
+        )
+        return f"from:{local.date().isoformat()}"
+    if problem is Problem.OUTSIDE_HOURS:
+        dispatcher.utter_message(
+            response="utter_booking_time_outside_hours",
+            day=day,
+            hours=support.hours_text(schedule, local.date()),
+            time=support.clock_text(local.time()),
+        )
+    elif problem is Problem.NOT_ON_GRID:
+        dispatcher.utter_message(
+            response="utter_booking_time_not_on_grid", minutes=str(schedule.slot_minutes),
+            time=support.clock_text(local.time()),
+        )
+    else:
+        dispatcher.utter_message(response="utter_booking_time_taken", when=support.when_text(local))
+    return f"near:{local.isoformat()}"
+
+
+class BookingFormBase(FormValidationAction, ABC):
+    """Shared by both booking forms: contact reading, and a safe answer when the database fails."""
+
+    outcome_slot: str = "booking_outcome"
+
+    @abstractmethod
+    def name(self) -> str:
+        """Name of the action in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Extract and validate (keeping helper slots the extractors set); on failure, end the form."""
+        try:
+            extraction_events = await self.get_extraction_events(dispatcher, tracker, domain)
+            tracker.add_slots(extraction_events)
+            validation_events = await self._extract_validation_events(dispatcher, tracker, domain)
+            # rasa-sdk keeps only required slots from extraction; hints like booking_time_hint go first
+            # so that what the validators set wins.
+            required = set(self.domain_slots(domain))
+            helpers = [event for event in extraction_events if event["name"] not in required]
+            return helpers + validation_events
+        except Exception:  # noqa: BLE001  (BookingSystemDown, or a bug: never leave the patient in silence)
+            logger.exception("%s failed", self.name())
+            dispatcher.utter_message(response="utter_booking_unavailable")
+            return [SlotSet(self.outcome_slot, "failed"), SlotSet("requested_slot", None)]
+
+    async def extract_patient_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A mobile number (stored in E.164) or an email, from the answer to the contact question."""
+        text = typed_text(tracker)
+        if text is None or tracker.get_slot("requested_slot") != "patient_contact":
+            return {}
+        try:
+            return {"patient_contact": parse_contact(text).value}
+        except InvalidContact as error:
+            if is_interruption(tracker):
+                return {}
+            dispatcher.utter_message(response=f"utter_patient_contact_{error.reason}")
+            return {"patient_contact": None}
+
+    def validate_patient_contact(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Keep only a normalised contact (a pre-filled value is checked again)."""
+        if slot_value is None:
+            return {"patient_contact": None}
+        try:
+            return {"patient_contact": parse_contact(str(slot_value)).value}
+        except InvalidContact:
+            return {"patient_contact": None}
+
+
+class ValidateBookingForm(BookingFormBase):
+    """Service, time, name, contact and the final yes of a booking."""
+
+    def name(self) -> str:
+        """Name of the action in the domain."""
+        return "validate_booking_form"
+
+    async def extract_booking_service(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A service named in words ("the facial"), when asked which appointment."""
+        text = typed_text(tracker)
+        if text is None or tracker.get_slot("requested_slot") != "booking_service":
+            return {}
+        code = service_from_text(text)
+        if code:
+            return {"booking_service": code}
+        if is_interruption(tracker):
+            return {}
+        dispatcher.utter_message(response="utter_booking_service_not_understood")
+        return {"booking_service": None}
+
+    async def validate_booking_service(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Keep a service the clinic offers online."""
+        if slot_value is None:
+            return {"booking_service": None}
+        schedule = await support.run_db(handlers.current_schedule)
+        service = schedule.services.get(str(slot_value))
+        if service is None or not service.practitioner_ids:
+            dispatcher.utter_message(response="utter_booking_service_not_understood")
+            return {"booking_service": None}
+        return {"booking_service": service.code}
+
+    async def extract_booking_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A typed day and time: an exact time is checked by `validate_booking_time`, a day is offered."""
+        text = typed_text(tracker)
+        requested = tracker.get_slot("requested_slot")
+        intent = intent_of(tracker)
+        asked = requested == "booking_time"
+        # A new time is also read when booking starts ("Friday at 3pm?") and at the summary.
+        changing = intent in ("choose_time", "book_appointment") and requested in (None, "booking_confirmed")
+        if text is None or not (asked or changing):
+            return {}
+        schedule = await support.run_db(handlers.current_schedule)
+        now = support.now()
+        try:
+            when = parse_when(text, schedule.local(now))
+        except ImpossibleDate as error:
+            dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
+            return {"booking_time": None, "booking_time_hint": ""}
+        except UnreadableWhen:
+            if not asked or is_interruption(tracker):
+                return {}
+            dispatcher.utter_message(response="utter_booking_time_not_understood")
+            return {"booking_time": None}
+        if when.day is None:  # "as soon as possible"
+            return {"booking_time": None, "booking_time_hint": ""}
+        start = when.start(schedule.tz)
+        if start is not None:
+            return {"booking_time": start.isoformat()}
+        problem = day_problem(schedule, when.day, now)
+        if problem is not None:
+            hint = say_problem(dispatcher, schedule, problem, schedule.at(when.day, datetime.min.time()))
+            return {"booking_time": None, "booking_time_hint": hint}
+        return {"booking_time": None, "booking_time_hint": f"day:{when.day.isoformat()}:{when.window or ''}"}
+
+    async def validate_booking_time(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Keep a time that is free now; otherwise say why and offer the nearest free times."""
+        if slot_value is None:
+            return {"booking_time": None}
+        start = support.parse_iso(slot_value)
+        if start is None:
+            dispatcher.utter_message(response="utter_booking_time_not_understood")
+            return {"booking_time": None}
+        service = tracker.get_slot("booking_service")
+        if not service:  # the service comes first; its times are then offered on that day
+            return {"booking_time": None, "booking_time_hint": f"day:{start.date().isoformat()}:"}
+        schedule, verdict, _ = await support.run_db(
+            handlers.check_time, service, start, support.now(), reference=tracker.get_slot("rescheduling")
+        )
+        if verdict.ok:
+            return {"booking_time": schedule.local(start).isoformat(), "booking_time_hint": None}
+        hint = say_problem(dispatcher, schedule, verdict.problem, start)
+        return {"booking_time": None, "booking_time_hint": hint}
+
+    async def extract_patient_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The patient's name, from the answer to the name question."""
+        text = typed_text(tracker)
+        if text is None or tracker.get_slot("requested_slot") != "patient_name":
+            return {}
+        if is_interruption(tracker):
+            return {}
+        try:
+            return {"patient_name": parse_name(text)}
+        except InvalidName as error:
+            reason = "too_long" if error.reason == "too_long" else "invalid"
+            dispatcher.utter_message(response=f"utter_patient_name_{reason}")
+            return {"patient_name": None}
+
+    def validate_patient_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Keep only a tidy name (a pre-filled value is checked again)."""
+        if slot_value is None:
+            return {"patient_name": None}
+        try:
+            return {"patient_name": parse_name(str(slot_value))}
+        except InvalidName:
+            return {"patient_name": None}
+
+
+class ValidateManageBookingForm(BookingFormBase):
+    """Reference and contact of an existing booking, then: cancel, move or keep it."""
+
+    outcome_slot = "manage_outcome"
+
+    def name(self) -> str:
+        """Name of the action in the domain."""
+        return "validate_manage_booking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Once reference and contact are known, find the booking; end the form if it isn't theirs."""
+        events = await super().run(dispatcher, tracker, domain)
+        slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+        reference, contact = slots.get("booking_reference"), slots.get("patient_contact")
+        if not reference or not contact or slots.get("manage_outcome") or slots.get("manage_choice"):
+            return events
+        try:
+            booking = await support.run_db(handlers.find_booking, reference, contact)
+        except handlers.BookingNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            return events + [SlotSet("manage_outcome", "not_found"), SlotSet("booking_reference", None),
+                             SlotSet("patient_contact", None), SlotSet("requested_slot", None)]
+        except BookingSystemDown:
+            dispatcher.utter_message(response="utter_booking_unavailable")
+            return events + [SlotSet("manage_outcome", "failed"), SlotSet("requested_slot", None)]
+        if booking.status != "booked" or booking.starts_at <= support.now():
+            dispatcher.utter_message(
+                response="utter_booking_not_changeable", reference=booking.reference,
+                status=_status_words(booking.status, booking.starts_at <= support.now()),
+            )
+            return events + [SlotSet("manage_outcome", "not_changeable"), SlotSet("requested_slot", None)]
+        return events
+
+    async def extract_booking_reference(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A reference like VW-7KM3QD, typed in any case, with or without the dash."""
+        text = typed_text(tracker)
+        if text is None:
+            return {}
+        reference = find_reference(text)
+        if reference:
+            return {"booking_reference": reference}
+        if tracker.get_slot("requested_slot") != "booking_reference" or is_interruption(tracker):
+            return {}
+        dispatcher.utter_message(response="utter_booking_reference_not_understood")
+        return {"booking_reference": None}
+
+    def validate_booking_reference(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Keep only a well-formed reference."""
+        return {"booking_reference": find_reference(str(slot_value)) if slot_value else None}
+
+    async def extract_manage_choice(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Cancel, move (reschedule) or keep: from the buttons or the patient's words."""
+        if tracker.get_slot("requested_slot") != "manage_choice":
+            return {}
+        text = (typed_text(tracker) or "").lower()
+        intent = intent_of(tracker)
+        if re.search(r"\b(move|reschedul\w*|change|another|different|later|earlier|rebook)\b", text) or (
+            intent == "choose_time"
+        ):
+            return {"manage_choice": "reschedule"}
+        cancelling = re.search(r"\b(cancel\w*|call it off|can'?t make|cannot make)\b", text)
+        if cancelling or intent == "cancel_appointment":
+            return {"manage_choice": "cancel"}
+        if re.search(r"\b(keep|leave)\b", text) or intent == "deny":
+            return {"manage_choice": "keep"}
+        if is_interruption(tracker):
+            return {}
+        dispatcher.utter_message(response="utter_manage_choice_not_understood")
+        return {"manage_choice": None}
+
+
+def _status_words(status: str, past: bool) -> str:
+    if status == "cancelled":
+        return "already cancelled"
+    if status in ("attended", "no_show") or past:
+        return "already in the past"
+    return status

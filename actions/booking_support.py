@@ -1,0 +1,152 @@
+"""What the booking actions share: the clock, the database, and times worded for patients.
+
+Database work runs in a worker thread (it would block the action server's event loop), one unit of
+work per call. Anything unexpected becomes `BookingSystemDown`, which every booking action answers
+with "please call the clinic": never silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import re
+from datetime import date, datetime, time, timezone
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+from rasa_sdk import Tracker
+
+from clinic.booking.availability import FreeTime, Schedule
+from clinic.booking.contact import Contact
+from clinic.booking.handlers import BookingError
+from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Slots of one booking (reset when a booking starts or ends).
+BOOKING_SLOTS = ("booking_time", "booking_time_hint", "booking_confirmed", "rescheduling")
+# The patient asked something else: the form lets the rules answer, then asks again.
+INTERRUPTIONS = frozenset({
+    "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
+    "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
+    "cancel_appointment", "deny", "goodbye", "bot_challenge", "delete_my_data", "thank",
+})
+
+
+_CODE_LIKE = re.compile(r"[;{}<>=\[\]\\]|--|\)\s*;")
+
+
+class BookingSystemDown(Exception):
+    """The booking database could not be used."""
+
+
+def now() -> datetime:
+    """The current time (tests replace this with a fixed clock)."""
+    return datetime.now(timezone.utc)
+
+
+def unit_of_work() -> UnitOfWorkFactory:
+    """Units of work on DATABASE_URL, read now (tests point it at their own database)."""
+    return unit_of_work_factory()
+
+
+async def run_db(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a booking operation on a worker thread; BookingErrors pass, anything else is BookingSystemDown."""
+    call = functools.partial(operation, unit_of_work(), *args, **kwargs)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+    except BookingError:
+        raise
+    except Exception as error:  # noqa: BLE001  (database down, bad URL, bug: the patient must hear back)
+        logger.exception("booking database operation %s failed", getattr(operation, "__name__", operation))
+        raise BookingSystemDown(str(error)) from error
+
+
+def typed_text(tracker: Tracker) -> Optional[str]:
+    """The patient's latest words, or None for a button payload like /choose_time{...}."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return None if text.startswith("/") or not text.strip() else text
+
+
+def intent_of(tracker: Tracker) -> Optional[str]:
+    """The latest message's intent."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def is_interruption(tracker: Tracker) -> bool:
+    """A question or a change of mind rather than an answer to the form's question.
+
+    Names and numbers get arbitrary intents ("Noor" reads as deny at 0.57), so a short answer counts
+    as an interruption only when the intent is clear. A 5,000-character paste, or code-like text
+    ("Robert'); DROP TABLE bookings;--" reads as "cancel"), is an answer, checked and refused as such.
+    """
+    text = typed_text(tracker) or ""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    if intent.get("name") not in INTERRUPTIONS or len(text) > 200 or _CODE_LIKE.search(text):
+        return False
+    confidence = float(intent.get("confidence") or 0.0)
+    return confidence >= 0.9 or (confidence >= 0.5 and ("?" in text or len(text.split()) >= 4))
+
+
+def entity_value(tracker: Tracker, name: str) -> Optional[str]:
+    """The value of an entity in the latest message (button payloads carry them)."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value") not in (None, ""):
+            return str(entity["value"])
+    return None
+
+
+def clock_text(moment: time) -> str:
+    """9:00am, 3:30pm, 12:00pm."""
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def day_text(day: date) -> str:
+    """Tuesday 4 June."""
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def when_text(moment: datetime) -> str:
+    """Tuesday 4 June at 9:00am (on the clinic's clock)."""
+    return f"{day_text(moment.date())} at {clock_text(moment.time())}"
+
+
+def button_title(moment: datetime) -> str:
+    """Tue 4 Jun, 9:00am."""
+    return f"{moment:%a} {moment.day} {moment:%b}, {clock_text(moment.time())}"
+
+
+def time_buttons(schedule: Schedule, times: List[FreeTime]) -> List[Dict[str, str]]:
+    """One button per free time; the payload carries the exact start (ISO 8601, with offset)."""
+    return [
+        {
+            "title": button_title(schedule.local(free.start)),
+            "payload": "/choose_time" + json.dumps({"booking_time": schedule.local(free.start).isoformat()}),
+        }
+        for free in times
+    ]
+
+
+def hours_text(schedule: Schedule, day: date) -> str:
+    """The day's opening hours in words: 9:00am to 5:00pm (and 1:30pm to 5:00pm)."""
+    ranges = schedule.hours.get(day.weekday(), ())
+    return " and ".join(f"{clock_text(a)} to {clock_text(b)}" for a, b in ranges) or "closed"
+
+
+def contact_text(value: Optional[str]) -> str:
+    """The stored contact as the patient reads it back."""
+    if not value:
+        return ""
+    return Contact("email" if "@" in value else "phone", value).display()
+
+
+def parse_iso(value: Any) -> Optional[datetime]:
+    """An aware datetime from a slot value, or None."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
