@@ -22,6 +22,7 @@ export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$PWD/var/tracker.db}
 export LOCK_STORE_URL=${LOCK_STORE_URL:-}
 export WEB_PORT=${WEB_PORT:-8000}
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/var/clinic.db}
+export CLINIC_PHONE_REGION=${CLINIC_PHONE_REGION:-GB}   # how numbers without a country code are read
 export RASA_URL=${RASA_URL:-http://localhost:$RASA_PORT}
 # Origins (space-separated) whose pages may talk to Rasa from a browser (the chat widget): Rasa's --cors.
 export RASA_CORS=${RASA_CORS:-"http://localhost:$WEB_PORT http://127.0.0.1:$WEB_PORT"}
