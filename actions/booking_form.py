@@ -21,7 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import booking_support as support
-from actions.booking_support import BookingSystemDown, intent_of, is_interruption, typed_text
+from actions.booking_support import QUESTIONS, BookingSystemDown, intent_of, is_interruption, typed_text
 from clinic.booking import handlers
 from clinic.booking.availability import Problem, Schedule
 from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, parse_name
@@ -251,11 +251,14 @@ class ValidateBookingForm(BookingFormBase):
         text = typed_text(tracker)
         if text is None or tracker.get_slot("requested_slot") != "patient_name":
             return {}
-        if is_interruption(tracker):
+        if is_interruption(tracker, QUESTIONS):
             return {}
         try:
             return {"patient_name": parse_name(text)}
         except InvalidName as error:
+            # "no thanks, I've changed my mind"; a name like "Noor" may read as "no" but is kept above.
+            if is_interruption(tracker):
+                return {}
             reason = "too_long" if error.reason == "too_long" else "invalid"
             dispatcher.utter_message(response=f"utter_patient_name_{reason}")
             return {"patient_name": None}

@@ -75,7 +75,11 @@ def intent_of(tracker: Tracker) -> Optional[str]:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-def is_interruption(tracker: Tracker) -> bool:
+# Interruptions that are questions to the bot, not a change of mind.
+QUESTIONS = INTERRUPTIONS - {"deny", "cancel_appointment", "goodbye", "thank"}
+
+
+def is_interruption(tracker: Tracker, intents: frozenset = INTERRUPTIONS) -> bool:
     """A question or a change of mind rather than an answer to the form's question.
 
     Names and numbers get arbitrary intents ("Noor" reads as deny at 0.57), so a short answer counts
@@ -84,7 +88,7 @@ def is_interruption(tracker: Tracker) -> bool:
     """
     text = typed_text(tracker) or ""
     intent = (tracker.latest_message or {}).get("intent") or {}
-    if intent.get("name") not in INTERRUPTIONS or len(text) > 200 or _CODE_LIKE.search(text):
+    if intent.get("name") not in intents or len(text) > 200 or _CODE_LIKE.search(text):
         return False
     confidence = float(intent.get("confidence") or 0.0)
     return confidence >= 0.9 or (confidence >= 0.5 and ("?" in text or len(text.split()) >= 4))

@@ -27,10 +27,11 @@ _NAME_INTRO = re.compile(
     r"it's|its|this is|call me)(?:\s+|$)",
     re.IGNORECASE,
 )
-# One-word answers that are replies, not names.
+# Words of replies, not of names ("no thanks", "stop", "cancel it").
 NOT_NAMES = frozenset({
-    "yes", "no", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "yeah", "yep", "nope", "nah",
-    "stop", "cancel", "book", "help", "what", "why", "maybe",
+    "yes", "no", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank", "yeah", "yep", "nope",
+    "nah", "stop", "cancel", "book", "help", "what", "why", "maybe", "don't", "dont", "not", "please",
+    "appointment", "booking", "changed", "mind", "forget",
 })
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]*)*\.?$")
 
@@ -84,7 +85,7 @@ def parse_name(text: str) -> str:
     words = cleaned.split()
     if len(words) > MAX_NAME_WORDS or not all(_NAME_PART.match(word) for word in words):
         raise InvalidName("not_a_name")
-    if len(words) == 1 and cleaned.casefold() in NOT_NAMES:
+    if any(word.casefold().strip(".!") in NOT_NAMES for word in words):
         raise InvalidName("not_a_name")
     return cleaned
 

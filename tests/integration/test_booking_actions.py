@@ -355,3 +355,21 @@ async def test_move_sets_up_the_booking_form(db, dispatcher, domain):
     assert slots["booking_outcome"] == "booked" and slots["booking_reference"] == booked.reference
     assert responses(dispatcher)[-1] == "utter_booking_moved"
     assert [b.starts_at for b in handlers.bookings_on(db, TUESDAY)] == [at(TUESDAY, 15)]
+
+
+@pytest.mark.parametrize(
+    "text, intent, confidence, name",
+    [
+        ("Noor", "deny", 0.92, "Noor"),  # a name that the NLU reads as "no"
+        ("Sam Smith", "ask_milia_vs_pustule", 0.42, "Sam Smith"),
+        ("no thanks, I've changed my mind", "deny", 0.78, None),  # left to the rules: stop booking
+        ("does it hurt", "ask_pain", 0.97, None),  # a question: the rules answer, then ask again
+    ],
+)
+async def test_names_that_read_like_other_intents(db, dispatcher, domain, text, intent, confidence, name):
+    tracker = make_tracker(slots={"booking_service": "extraction", "booking_time": FREE,
+                                  "requested_slot": "patient_name"}, active_loop="booking_form",
+                           text=text, intent=intent)
+    tracker.latest_message["intent"]["confidence"] = confidence
+    slots = slot_events(await ValidateBookingForm().run(dispatcher, tracker, domain))
+    assert slots.get("patient_name") == name and dispatcher.messages == []

@@ -118,7 +118,7 @@ def test_stop_is_stored_and_nothing_is_sent_until_start(assistant, fake_twilio):
     send_bot_message(patient, "Would you like to book?", settings=settings,
                      buttons=[{"title": "Book", "payload": "/book_appointment"}])
     assert fake_twilio.api.to(patient)[-1] == "Would you like to book?\n\nReply 1 for Book"
-    assert "reception" in said(assistant.sms(patient, "1"))  # the proactive button's payload
+    assert "Which appointment" in said(assistant.sms(patient, "1"))  # the button's payload starts a booking
 
 
 async def test_staff_console_replies_reach_sms_patients_through_rasa(assistant, fake_twilio):
@@ -132,7 +132,7 @@ async def test_staff_console_replies_reach_sms_patients_through_rasa(assistant, 
 
 def test_cancelling_an_appointment_is_not_an_opt_out(assistant):
     patient = new_number()
-    assert "reception" in said(assistant.sms(patient, "cancel my appointment"))
+    assert "booking reference" in said(assistant.sms(patient, "cancel my appointment"))
     consent = MessagingRepository(session_factory(assistant.database_url))
     assert not consent.is_opted_out(patient)
 
