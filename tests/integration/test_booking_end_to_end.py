@@ -90,6 +90,8 @@ def test_bad_answers_get_clear_replies_and_store_nothing(assistant):
     assert "already passed" in texts(reply) and buttons(reply)
     reply = assistant.say(sender, buttons(reply)[0]["payload"])
     reply = assistant.say(sender, "J" * 5000)
+    assert "too long" in texts(reply)  # the channel's message limit answers first
+    reply = assistant.say(sender, "Jo" * 60)
     assert "a bit long for a name" in texts(reply)
     reply = assistant.say(sender, "Robert'); DROP TABLE bookings;--")
     assert "just your name" in texts(reply)
