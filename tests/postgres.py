@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -29,8 +30,24 @@ def check_server(url: str) -> None:
         raise RuntimeError(f"TEST_POSTGRES_URL={url} is set but unusable: {error}") from error
 
 
+@dataclass
+class PrivateServer:
+    """A throw-away server we started: its URL, and a way to take it down and bring it back."""
+
+    url: str
+    directory: str
+
+    def stop(self) -> None:
+        """Shut the server down (fast): clients get "connection refused" until `resume`."""
+        subprocess.run([str(SCRIPT), "stop", self.directory], capture_output=True, check=True, timeout=60)
+
+    def resume(self) -> None:
+        """Start the stopped server again on the same port, with its data."""
+        subprocess.run([str(SCRIPT), "resume", self.directory], capture_output=True, check=True, timeout=120)
+
+
 @contextmanager
-def private_server() -> Iterator[str]:
+def stoppable_server() -> Iterator[PrivateServer]:
     """Start a throw-away server (scripts/postgres.sh) for the duration of the block."""
     directory = tempfile.mkdtemp(prefix="clinic-pg-", dir="/tmp")
     started = subprocess.run(
@@ -39,10 +56,17 @@ def private_server() -> Iterator[str]:
     if started.returncode != 0:
         raise RuntimeError(f"could not start PostgreSQL: {started.stderr.strip()}")
     try:
-        yield started.stdout.strip()
+        yield PrivateServer(started.stdout.strip(), directory)
     finally:
         subprocess.run([str(SCRIPT), "stop", directory], capture_output=True, timeout=60)
         subprocess.run(["rm", "-rf", directory], check=False)
+
+
+@contextmanager
+def private_server() -> Iterator[str]:
+    """Start a throw-away server for the duration of the block; yields its URL."""
+    with stoppable_server() as server:
+        yield server.url
 
 
 def _admin(server_url: str):  # noqa: ANN202

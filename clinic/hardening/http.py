@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic.hardening import input_guard
-from clinic.hardening.ratelimit import Rate, RateLimiter
+from clinic.hardening.ratelimit import limiter_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _bot_reply(app: Sanic, name: str, status: int, recipient: Optional[str] = No
 def install(app: Sanic) -> None:
     """Register the guards on the Rasa server's Sanic app."""
     app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
-    ip_limiter = RateLimiter(Rate.parse(os.environ.get("RATE_LIMIT_PER_IP", "600/60")))
+    ip_limiter = limiter_from_env("RATE_LIMIT_PER_IP", "600/60", scope="ip")
     trusted_proxies = [
         p.strip() for p in os.environ.get("RATE_LIMIT_TRUSTED_PROXIES", "").split(",") if p.strip()
     ]
@@ -97,7 +97,7 @@ def install(app: Sanic) -> None:
             return None
         address = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted_proxies)
         # A trusted proxy's own requests carry many clients: only the clients it names are limited.
-        if address not in trusted_proxies and not ip_limiter.allow(address):
+        if address not in trusted_proxies and not await ip_limiter.acquire(address):
             logger.warning("Client %s is over its request rate limit.", address)
             return _bot_reply(request.app, SLOW_DOWN, 429)
         if request.method == "POST" and path.rstrip("/") == REST_WEBHOOK:

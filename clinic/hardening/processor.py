@@ -50,7 +50,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.hardening import input_guard
-from clinic.hardening.ratelimit import Rate, RateLimiter
+from clinic.hardening.ratelimit import AnyRateLimiter, limiter_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -190,14 +190,17 @@ def _session_bot_messages(tracker: DialogueStateTracker) -> Iterator[BotUttered]
 class HardenedMessageProcessor(MessageProcessor):
     """`MessageProcessor` with the guarantees listed in this module's docstring."""
 
-    _sender_limiter: Optional[RateLimiter] = None
+    _sender_limiter: Optional[AnyRateLimiter] = None
     faulted_turns = FaultedTurns()
 
     @classmethod
-    def sender_limiter(cls) -> RateLimiter:
-        """Messages per conversation: RATE_LIMIT_PER_SENDER (default 30 per 60 s, "0" = off)."""
+    def sender_limiter(cls) -> AnyRateLimiter:
+        """Messages per conversation: RATE_LIMIT_PER_SENDER (default 30 per 60 s, "0" = off).
+
+        Shared by every Rasa server when a Redis store is configured (see clinic.hardening.ratelimit).
+        """
         if cls._sender_limiter is None:
-            cls._sender_limiter = RateLimiter(Rate.parse(os.environ.get("RATE_LIMIT_PER_SENDER", "30/60")))
+            cls._sender_limiter = limiter_from_env("RATE_LIMIT_PER_SENDER", "30/60", scope="sender")
         return cls._sender_limiter
 
     @staticmethod
@@ -207,7 +210,7 @@ class HardenedMessageProcessor(MessageProcessor):
 
     async def handle_message(self, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
         """Check the message, then handle it; a failure anywhere still gets an answer."""
-        if not self.sender_limiter().allow(str(message.sender_id)):
+        if not await self.sender_limiter().acquire(str(message.sender_id)):
             logger.warning("Conversation %s is over its message rate limit.", message.sender_id)
             return await self._reply_only(message, SLOW_DOWN)
         if message.parse_data is None:

@@ -1,12 +1,24 @@
-"""Token-bucket rate limits per key (a conversation's sender id, a client's address). Pure Python."""
+"""Token-bucket rate limits per key (a conversation's sender id, a client's address).
+
+`RateLimiter` keeps its buckets in the process (one Rasa server). `SharedRateLimiter` keeps them in Redis,
+updated atomically by a Lua script on Redis's own clock, so several Rasa servers behind one address share
+one limit per conversation and per client. `limiter_from_env` picks: RATE_LIMIT_STORE_URL, else a redis://
+LOCK_STORE_URL (the scale-out profile), else in process.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
+import os
 import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
+
+logger = logging.getLogger(__name__)
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -60,3 +72,91 @@ class RateLimiter:
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
         return allowed
+
+    async def acquire(self, key: str) -> bool:
+        """`allow`, with the same call shape as `SharedRateLimiter.acquire`."""
+        return self.allow(key)
+
+
+# KEYS[1] bucket; ARGV: capacity, tokens added per second, expiry (s). Returns 1 if a token was taken.
+_TAKE_TOKEN = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local capacity = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * tonumber(ARGV[2]))
+local taken = 0
+if tokens >= 1 - 1e-9 then
+  taken = 1
+  tokens = math.max(0, tokens - 1)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return taken
+"""
+
+
+class SharedRateLimiter:
+    """Token buckets in Redis, shared by every process that uses the same URL and `scope`.
+
+    Keys are hashed (sender ids can be phone numbers). If Redis can't be reached the message is let
+    through and a warning logged: the limit protects the service, it must not silence it.
+    """
+
+    def __init__(self, rate: Optional[Rate], url: str, scope: str, timeout: float = 1.0) -> None:
+        from redis.asyncio import Redis  # redis-py's asyncio client: Rasa's event loop is never blocked
+
+        from clinic.hardening.stores import redis_lock_store_arguments
+
+        arguments = redis_lock_store_arguments(url)
+        prefix = arguments.pop("key_prefix", "")
+        arguments.pop("socket_timeout", None)
+        ssl = arguments.pop("use_ssl", False)
+        self.rate = rate
+        self.scope = scope
+        self._prefix = f"{prefix}ratelimit:{scope}:"
+        self._redis = Redis(**arguments, ssl=ssl, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._take = self._redis.register_script(_TAKE_TOKEN)
+
+    def bucket_key(self, key: str) -> str:
+        """The Redis key of `key`'s bucket (a hash: no phone number or address stored in Redis)."""
+        return self._prefix + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+
+    async def acquire(self, key: str) -> bool:
+        """Take one token for `key` from the shared bucket; False when it is empty."""
+        if self.rate is None:
+            return True
+        from redis.exceptions import RedisError
+
+        try:
+            taken = await self._take(
+                keys=[self.bucket_key(key)],
+                args=[self.rate.count, self.rate.count / self.rate.seconds, math.ceil(self.rate.seconds) + 1],
+            )
+        except (RedisError, OSError) as error:
+            logger.warning("Rate limit store unreachable (%s); letting it through.", type(error).__name__)
+            return True
+        return bool(int(taken))
+
+
+AnyRateLimiter = Union[RateLimiter, SharedRateLimiter]
+
+
+def shared_store_url(environ: Any = os.environ) -> str:
+    """Where shared buckets live: RATE_LIMIT_STORE_URL, else a Redis LOCK_STORE_URL, else "" (in process)."""
+    explicit = (environ.get("RATE_LIMIT_STORE_URL") or "").strip()
+    if explicit:
+        return "" if explicit.lower() in ("memory", "local", "off") else explicit
+    lock_store = (environ.get("LOCK_STORE_URL") or "").strip()
+    return lock_store if lock_store.startswith(("redis://", "rediss://")) else ""
+
+
+def limiter_from_env(variable: str, default: str, scope: str, environ: Any = os.environ) -> AnyRateLimiter:
+    """The limiter for `variable` (e.g. RATE_LIMIT_PER_SENDER="30/60"); shared through Redis if configured."""
+    rate = Rate.parse(environ.get(variable, default))
+    url = shared_store_url(environ)
+    if rate is not None and url:
+        return SharedRateLimiter(rate, url, scope)
+    return RateLimiter(rate)

@@ -71,6 +71,8 @@ class RunningAssistant:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     processes: List[subprocess.Popen] = field(default_factory=list)
+    # The clinic database's URL (default: a SQLite file in workdir).
+    clinic_database: Optional[str] = None
     _actions: Optional[subprocess.Popen] = None
     _rasa: Optional[subprocess.Popen] = None
 
@@ -81,8 +83,8 @@ class RunningAssistant:
 
     @property
     def database_url(self) -> str:
-        """The clinic database the servers use (migrated by `start`)."""
-        return f"sqlite:///{self.workdir / 'clinic.db'}"
+        """The clinic database the servers use (migrated by `start`): `clinic_database`, else SQLite."""
+        return self.clinic_database or f"sqlite:///{self.workdir / 'clinic.db'}"
 
     @property
     def tracker_store_url(self) -> str:

@@ -95,3 +95,19 @@ def test_simultaneous_messages_to_both_servers_are_handled_one_at_a_time(two_ser
         listens = [e for e in turn if e["event"] == "action" and e["name"] == "action_listen"]
         assert any(e["event"] == "bot" for e in turn), turn
         assert len(listens) == 1 and turn[-1] is listens[0], turn
+
+
+def test_the_message_rate_limit_is_shared_by_both_servers(two_servers):
+    """30 messages a minute per conversation (the default) in all, not 30 per server.
+
+    The bucket refills at half a message a second while we send, so the limit bites a few messages after
+    the 30th. Two unshared limits would allow 30 each: 50 messages alternating would never meet either.
+    """
+    sender = f"flood-{uuid.uuid4().hex[:8]}"
+    answers = [texts(two_servers[n % 2].say(sender, "are you a bot?")) for n in range(50)]
+    limited = ["faster than I can read" in answer for answer in answers]
+    assert not any(limited[:30]), answers
+    assert sum(limited) >= 5, answers
+    # Limited messages were answered but not stored.
+    events = two_servers[1].tracker(sender)["events"]
+    assert sum(e["event"] == "user" for e in events) == 50 - sum(limited)

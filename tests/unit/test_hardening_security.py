@@ -165,3 +165,56 @@ def test_prepared_action_response_validation_accepts_and_refuses_like_rasa():
     assert action._validate_action_result({"events": [{"event": "slot", "name": "near_eye", "value": True}]})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": "not a list"})
+
+
+def test_rate_limits_are_shared_by_every_server_through_redis(redis_server):
+    """Two servers' limiters on one Redis: one budget per conversation, whichever server takes the message."""
+    import asyncio
+    import time
+    import uuid
+
+    from clinic.hardening.ratelimit import Rate, SharedRateLimiter
+
+    url = f"{redis_server}?key_prefix=unit{uuid.uuid4().hex[:8]}:"
+
+    async def scenario():
+        first, second = (SharedRateLimiter(Rate(5, 1.0), url, scope="sender") for _ in range(2))
+        taken = [await (first, second)[n % 2].acquire("whatsapp:+447911123456") for n in range(7)]
+        other = await second.acquire("another-patient")
+        await asyncio.sleep(0.5)  # five tokens a second: two back
+        refilled = [await first.acquire("whatsapp:+447911123456") for _ in range(3)]
+        together = await asyncio.gather(*(first.acquire("burst") for _ in range(20)))
+        keys = [key async for key in first._redis.scan_iter(match=f"{url.split('=')[1]}*")]
+        return taken, other, refilled, together, keys
+
+    started = time.monotonic()
+    taken, other, refilled, together, keys = asyncio.run(scenario())
+    assert taken == [True] * 5 + [False] * 2
+    assert other is True  # each conversation has its own budget
+    if time.monotonic() - started < 0.9:  # (a very slow machine may refill more)
+        assert refilled == [True, True, False]
+    assert sum(together) == 5  # concurrent takes are atomic: never more than the budget
+    assert keys and not any(b"447911" in key for key in keys)  # no phone number stored in Redis
+
+
+def test_unreachable_rate_limit_store_lets_messages_through():
+    import asyncio
+
+    from clinic.hardening.ratelimit import Rate, SharedRateLimiter
+
+    limiter = SharedRateLimiter(Rate(1, 60), "redis://127.0.0.1:9/1", scope="sender", timeout=0.5)
+    assert asyncio.run(limiter.acquire("p")) is True
+
+
+def test_rate_limits_use_redis_when_the_scale_out_profile_is_configured():
+    from clinic.hardening.ratelimit import RateLimiter, SharedRateLimiter, limiter_from_env
+
+    redis = {"LOCK_STORE_URL": "redis://cache:6379/1?key_prefix=clinic:"}
+    assert isinstance(limiter_from_env("RATE_LIMIT_PER_SENDER", "30/60", "sender", redis), SharedRateLimiter)
+    explicit = {"RATE_LIMIT_STORE_URL": "redis://limits:6379/2"}
+    assert isinstance(limiter_from_env("RATE_LIMIT_PER_IP", "600/60", "ip", explicit), SharedRateLimiter)
+    local = {**redis, "RATE_LIMIT_STORE_URL": "memory"}
+    assert isinstance(limiter_from_env("RATE_LIMIT_PER_IP", "600/60", "ip", local), RateLimiter)
+    assert isinstance(limiter_from_env("RATE_LIMIT_PER_SENDER", "30/60", "sender", {}), RateLimiter)
+    off = limiter_from_env("RATE_LIMIT_PER_SENDER", "0", "sender", redis)
+    assert isinstance(off, RateLimiter) and off.rate is None
