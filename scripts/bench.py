@@ -5,7 +5,7 @@ whole conversation (5 messages, each sent when the previous reply arrived), then
 Reports p50/p95/p99 latency, throughput, errors and peak memory (resident set of all server processes),
 prints our figures as ratios to the stock assistant's and writes results/bench.json.
 
-    make bench                                   # 20 concurrent patients, 60 conversations
+    make bench                                   # 20 concurrent patients, 150 conversations
     BENCH_STOCK_DIR=var/bench-stock make bench   # keep the trained stock assistant between runs
 """
 
@@ -247,7 +247,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", 20)))
-    parser.add_argument("--conversations", type=int, default=int(os.environ.get("BENCH_CONVERSATIONS", 60)))
+    parser.add_argument("--conversations", type=int, default=int(os.environ.get("BENCH_CONVERSATIONS", 150)))
     parser.add_argument("--single-conversations", type=int, default=10)
     parser.add_argument("--skip-stock", action="store_true", help="measure only our assistant")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench.json"))
