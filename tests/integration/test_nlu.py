@@ -67,6 +67,8 @@ def test_negated_messages_get_the_right_values(holdout):
         ("not sure if there's pus", {("fluid", "unsure")}),
         ("no fever, no bleeding", set()),
         ("it's been bleeding", {("red_flag", "bleeding")}),
+        ("my eyelid is puffy and swollen", {("red_flag", "swollen_eye")}),
+        ("no swelling around my eye", set()),
     ],
 )
 def test_entities_arrive_canonical(nlu, text, expected):

@@ -86,6 +86,13 @@ def test_location(text, value):
         ("the redness is spreading and I have a fever", ["spreading_redness", "fever"]),
         ("my vision is blurry", ["vision_changes"]),
         ("my eye is swollen", ["swollen_eye"]),
+        # A swollen or puffy eyelid, in the ways patients put it (eye trouble goes to a doctor).
+        ("my eyelid is puffy and swollen", ["swollen_eye"]),
+        ("my upper eyelid swelled up", ["swollen_eye"]),
+        ("my eye is red and swollen", ["swollen_eye"]),
+        ("there's swelling around my eye", ["swollen_eye"]),
+        ("no swelling around my eye", []),
+        ("my eyelid isn't swollen", []),
         ("no fever, no bleeding", []),
         ("a hard white bump", []),
     ],
