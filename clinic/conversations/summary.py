@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 # Slots and actions that show a conversation ended with a booking (the booking feature's names).
 BOOKING_SLOTS = ("booking_reference", "booking_id", "appointment_id")
@@ -93,11 +93,34 @@ class TranscriptItem:
     name: Optional[str] = None
     value: Any = None
     author: Optional[str] = None
+    # A patient's tap on a button (or its number, over SMS): the payload sent; `text` is the button's title.
+    payload: Optional[str] = None
+
+
+    @property
+    def tapped(self) -> bool:
+        """Whether the patient chose one of the bot's buttons (not a channel's own opening payload)."""
+        return self.payload is not None and self.payload not in CHANNEL_PAYLOADS
+
+
+# Payloads a channel sends by itself, shown as what the patient did.
+CHANNEL_PAYLOADS = {"/greet": "Opened the chat"}
+
+
+def _as_said(text: str, offered: Dict[str, str]) -> Tuple[str, Optional[str]]:
+    """(what to show, payload): a button the bot offered shows as its title, like the patient saw it."""
+    key = text.strip()
+    if key in offered:
+        return offered[key], key
+    if key in CHANNEL_PAYLOADS:
+        return CHANNEL_PAYLOADS[key], key
+    return text, None
 
 
 def transcript(rows: Iterable[Dict[str, Any]]) -> List[TranscriptItem]:
     """Events (dicts with type_name, timestamp, data) -> chat bubbles and detail lines."""
     items: List[TranscriptItem] = []
+    offered: Dict[str, str] = {}  # payload -> title of the buttons shown so far
     for row in rows:
         data = parse_data(row.get("data"))
         kind = row.get("type_name")
@@ -105,10 +128,12 @@ def transcript(rows: Iterable[Dict[str, Any]]) -> List[TranscriptItem]:
         if kind == "user":
             parse = data.get("parse_data") or {}
             intent = parse.get("intent") or {}
+            shown, payload = _as_said(str(data.get("text") or ""), offered)
             items.append(TranscriptItem(
                 kind="user",
                 at=at,
-                text=str(data.get("text") or ""),
+                text=shown,
+                payload=payload,
                 intent=intent.get("name"),
                 confidence=_float(intent.get("confidence")),
                 ranking=[r for r in (parse.get("intent_ranking") or [])[:5] if isinstance(r, dict)],
@@ -121,6 +146,7 @@ def transcript(rows: Iterable[Dict[str, Any]]) -> List[TranscriptItem]:
                 {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                 for b in bot_data.get("buttons") or [] if isinstance(b, dict)
             ]
+            offered.update({b["payload"].strip(): b["title"] for b in buttons if b["payload"] and b["title"]})
             staff = metadata.get("staff_reply")
             items.append(TranscriptItem(
                 kind="staff" if staff else "bot",
