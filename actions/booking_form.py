@@ -240,7 +240,11 @@ class ValidateBookingForm(BookingFormBase):
             handlers.check_time, service, start, support.now(), reference=tracker.get_slot("rescheduling")
         )
         if verdict.ok:
-            return {"booking_time": schedule.local(start).isoformat(), "booking_time_hint": None}
+            local = schedule.local(start)
+            if typed_text(tracker) is not None and not tracker.get_slot("rescheduling"):
+                # Typed words were read as a day and time: say which, before asking for the name.
+                dispatcher.utter_message(response="utter_booking_time_free", when=support.when_text(local))
+            return {"booking_time": local.isoformat(), "booking_time_hint": None}
         hint = say_problem(dispatcher, schedule, verdict.problem, start)
         return {"booking_time": None, "booking_time_hint": hint}
 

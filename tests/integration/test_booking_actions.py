@@ -156,6 +156,16 @@ async def test_a_button_time_is_checked_and_kept(db, dispatcher, domain):
     assert slots["booking_time"] == FREE and dispatcher.messages == []
 
 
+async def test_a_typed_time_that_is_free_is_said_back(db, dispatcher, domain):
+    slots = await validate_booking(
+        dispatcher, domain, slots={"booking_service": "extraction", "requested_slot": "booking_time"},
+        text="tuesday at 10am", intent="choose_time",
+    )
+    assert slots["booking_time"] == FREE
+    assert [(m["response"], m.get("when")) for m in dispatcher.messages] == [
+        ("utter_booking_time_free", "Tuesday 4 June at 10:00am")]
+
+
 async def test_a_forged_button_payload_is_refused(db, dispatcher, domain):
     forged = "'; DROP TABLE bookings; --"
     slots = await validate_booking(
