@@ -50,8 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `clinic` console script."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except (OperationalError, ProgrammingError) as error:
+        # No traceback for the clinic's staff: which database, what is wrong, what to do.
+        from sqlalchemy.engine import make_url
+
+        from clinic.config import Settings
+
+        where = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        print(f"clinic: the clinic database {where} can't be used: {reason}.\n"
+              "Is it running, and set up? `clinic db upgrade` creates or updates its tables "
+              "(DATABASE_URL chooses the database).", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
