@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+import html
 import io
 import re
 import time
@@ -337,3 +338,19 @@ def test_the_schedule_shows_bookings_masked_for_reviewers_and_only_admins_cancel
     assert audit_entries(db_url, username="adam", action="booking cancelled", target=f"booking {reference}")
     assert audit_entries(db_url, username="rita", action=f"POST /staff/bookings/{reference}/cancel",
                          outcome="refused")
+
+
+def test_a_database_that_cannot_be_reached_gets_a_clear_503(stores, tmp_path):
+    """The clinic database is down: signing in says so plainly, with 503, never a bare 500."""
+    tracker_url = stores[0]
+    unreachable = f"sqlite:///{tmp_path}"  # a directory: SQLite can't open it, like a server that is down
+    settings = StaffSettings(secret_key=SECRET, session_minutes=60, cookie_secure=False,
+                             database_url=unreachable, tracker_store_url=tracker_url,
+                             rasa_url="http://127.0.0.1:9", rasa_auth_token="token")
+    client = TestClient(Starlette(routes=[Mount("/staff", app=staff_app(settings))]),
+                        raise_server_exceptions=False)
+    page = client.get("/staff/login")
+    response = client.post("/staff/login", data={"username": "adam", "password": PASSWORD,
+                                                 "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 503
+    assert "database can't be reached right now" in html.unescape(response.text)

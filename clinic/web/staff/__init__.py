@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Optional
 
 import jinja2
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,6 +27,8 @@ from clinic.rasa_api import RasaClient
 from clinic.web.staff import bookings, views
 from clinic.web.staff.security import BASE, protected
 from clinic.web.staff.settings import StaffSettings
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = [
@@ -70,6 +74,17 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+async def _database_down(request: Request, exc: Exception) -> Response:
+    """A database that can't be reached: 503 and a plain explanation (the details go to the log)."""
+    logger.error("Staff console: database unreachable (%s).", type(exc).__name__)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"base": BASE, "status": 503, "staff": None, "notice": None,
+                                "message": "The clinic's database can't be reached right now, so nothing was "
+                                           "shown or changed. Please try again in a few minutes."},
+        status_code=503,
+    )
+
+
 async def _error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = {404: "There is no such page.", 405: "That is not allowed here."}.get(
@@ -105,7 +120,7 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={HTTPException: _error, 500: _error},
+        exception_handlers={HTTPException: _error, OperationalError: _database_down, 500: _error},
     )
     app.state.settings = settings
     app.state.db = session_factory(settings.database_url)
