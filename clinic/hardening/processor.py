@@ -26,11 +26,13 @@ from rasa.core.actions.action import (
     ActionBotResponse,
     ActionExecutionRejection,
     ActionSessionStart,
+    action_for_name_or_text,
     create_bot_utterance,
 )
 from rasa.core.actions.loops import LoopAction
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.nlg import NaturalLanguageGenerator
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import (
     ACTION_DEFAULT_FALLBACK_NAME,
@@ -39,8 +41,11 @@ from rasa.shared.core.constants import (
 )
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
+    ActionExecuted,
     ActionExecutionRejected,
     BotUttered,
+    ConversationPaused,
+    ConversationResumed,
     Event,
     FollowupAction,
     Restarted,
@@ -49,6 +54,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from clinic import handoff
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import AnyRateLimiter, limiter_from_env
 
@@ -179,6 +185,20 @@ def offered_payloads(tracker: DialogueStateTracker) -> set:
     return input_guard.offered_payloads(event.data for event in _session_bot_messages(tracker))
 
 
+def _handoff_steps(tracker: DialogueStateTracker) -> List[Tuple[str, Optional[str]]]:
+    steps: List[Tuple[str, Optional[str]]] = []
+    for event in tracker.events:
+        if isinstance(event, BotUttered):
+            steps.append(("bot", (event.metadata or {}).get("utter_action")))
+        elif isinstance(event, UserUttered):
+            steps.append(("user", (event.intent or {}).get("name")))
+        elif isinstance(event, ConversationPaused):
+            steps.append(("pause", None))
+        elif isinstance(event, ConversationResumed):
+            steps.append(("resume", None))
+    return steps
+
+
 def _session_bot_messages(tracker: DialogueStateTracker) -> Iterator[BotUttered]:
     for event in reversed(tracker.events):
         if isinstance(event, (SessionStarted, Restarted)):
@@ -237,6 +257,29 @@ class HardenedMessageProcessor(MessageProcessor):
                 "text": message.text, "intent": intent, "intent_ranking": [intent], "entities": [],
             }
         await super()._handle_message_with_tracker(message, tracker)
+
+    async def _run_prediction_loop(
+        self, output_channel: OutputChannel, tracker: DialogueStateTracker
+    ) -> None:
+        """Predict and act as Rasa does; a paused conversation gets clinic/handoff.py's answer.
+
+        Waiting for a person, a patient still hears about red flags, and is told once that their
+        message is with the team.
+        """
+        if self._should_handle_message(tracker):
+            await super()._run_prediction_loop(output_channel, tracker)
+            return
+        latest = tracker.latest_message
+        red_flag = latest is not None and handoff.reports_red_flag(
+            (latest.intent or {}).get("name"), latest.entities or []
+        )
+        response = handoff.reply_while_waiting(_handoff_steps(tracker), red_flag)
+        if response is None:
+            return
+        prediction = PolicyPrediction.for_action_name(self.domain, response, "handoff")
+        action = action_for_name_or_text(response, self.domain, self.action_endpoint)
+        await self._run_action(action, tracker, output_channel, self.nlg, prediction)
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
 
     async def _run_action(self, action: Action, *args: Any, **kwargs: Any) -> bool:
         timeout = _env_float("ACTION_TIMEOUT_SECONDS", 10.0)

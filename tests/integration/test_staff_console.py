@@ -78,7 +78,13 @@ def test_handoff_round_trip_through_the_rest_channel(assistant, web_app, staff):
     reply = assistant.say(sender, "I want to speak to a human")
     assert "member of staff will reply" in texts(reply)
     assert assistant.tracker(sender)["paused"] is True
-    assert assistant.say(sender, "hello? is anyone there?") == []  # the bot stays quiet
+    # Waiting: told once that the team has the message, then quiet; a red flag is always answered.
+    reply = texts(assistant.say(sender, "hello? is anyone there?"))
+    assert "your message is with our team" in reply
+    assert assistant.say(sender, "ok thanks") == []
+    reply = texts(assistant.say(sender, "it's started bleeding a lot"))
+    assert "needs a doctor" in reply and "Our team will still reply" in reply
+    assert assistant.tracker(sender)["paused"] is True
 
     console = Console(web_app, staff["reviewer"])
     inbox = console.get("/staff/inbox").text
