@@ -408,3 +408,38 @@ def test_a_staff_reply_reaches_the_patient_in_the_widget(web_app, assistant, bro
     expect(chat.log).to_contain_text("this is Kim at Vitawell")
     assert seen.dialogs == [] and seen.errors == []
     context.close()
+
+
+def test_a_patient_books_an_extraction_in_the_widget_and_the_clinic_sees_it(web_app, assistant, browser):
+    """Triage near the eye, then booking with the widget's buttons, as a patient taps them."""
+    context, page, seen = new_page(browser, viewport={"width": 360, "height": 740})
+    page.goto(web_app.url + "/")
+    chat = Widget(page)
+    chat.open()
+    chat.wait_for_opening()
+    answers = chat.ask("a hard white bump under my eye, no pus")
+    assert any("permanent scarring" in a for a in answers), answers
+    answers = chat.ask(button="Book an extraction")
+    assert any("When would you like to come in?" in a for a in answers), answers
+    times = chat.log.locator(".replies button").all_inner_texts()
+    assert len(times) == 4, times
+    chat.ask(button=times[-1])
+    chat.ask("Maya Okafor")
+    answers = chat.ask("maya.okafor@example.com")
+    assert "Name: Maya Okafor" in " ".join(answers) and "Shall I book it?" in answers, answers
+    answers = chat.ask(button="Yes, book it")
+    reference = re.search(r"\bVW-[A-Z0-9]{6}\b", " ".join(answers))
+    assert reference and any("lancet" in a for a in answers), answers
+
+    listed = json.loads(assistant.clinic("bookings", "list", "--week", "--date", "today", "--json"))
+    listed += json.loads(assistant.clinic("bookings", "list", "--week", "--date",
+                                          time.strftime("%Y-%m-%d", time.localtime(time.time() + 7 * 86400)),
+                                          "--json"))
+    row = next(r for r in listed if r["reference"] == reference.group(0))
+    assert row["sender_id"] == chat.session_id() and row["triage_result"] == "milia"
+    assert row["bump_location"] == "eye_area" and row["contact"] == "maya.okafor@example.com"
+    said = [m["text"] for m in chat.messages() if m["who"] == "user"]
+    assert "Yes, book it" in said and not any(s.startswith("/") for s in said)
+    page.screenshot(path=str(screenshot_path("widget-booking-360.png")))
+    assert seen.dialogs == [] and seen.errors == []
+    context.close()
