@@ -59,52 +59,41 @@ def tracker_for():
     return make_tracker
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    """URL of a real PostgreSQL server: TEST_POSTGRES_URL (must work), or a private one started here."""
+def _real_server(variable: str, module, package: str):  # noqa: ANN001
+    """Yield the URL in `variable` (which must work), or of a private server `module` starts here."""
     import os
 
-    from tests.postgres import check_server, private_server
-
-    url = os.environ.get("TEST_POSTGRES_URL", "").strip()
+    url = os.environ.get(variable, "").strip()
     if url:
         try:
-            check_server(url)
+            module.check_server(url)
         except RuntimeError as error:
             pytest.fail(str(error))
         yield url
         return
     try:
-        server = private_server()
+        server = module.private_server()
         url = server.__enter__()
     except RuntimeError as error:
-        pytest.fail(f"{error} (set TEST_POSTGRES_URL, or install Debian's postgresql package)")
+        pytest.fail(f"{error} (set {variable}, or install Debian's {package} package)")
     yield url
     server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """URL of a real PostgreSQL server: TEST_POSTGRES_URL (must work), or a private one started here."""
+    from tests import postgres
+
+    yield from _real_server("TEST_POSTGRES_URL", postgres, "postgresql")
 
 
 @pytest.fixture(scope="session")
 def redis_server():
     """URL of a real Redis server: TEST_REDIS_URL (must work), or a private one started here."""
-    import os
+    from tests import redis_server
 
-    from tests.redis_server import check_server, private_server
-
-    url = os.environ.get("TEST_REDIS_URL", "").strip()
-    if url:
-        try:
-            check_server(url)
-        except RuntimeError as error:
-            pytest.fail(str(error))
-        yield url
-        return
-    try:
-        server = private_server()
-        url = server.__enter__()
-    except RuntimeError as error:
-        pytest.fail(f"{error} (set TEST_REDIS_URL, or install Debian's redis-server package)")
-    yield url
-    server.__exit__(None, None, None)
+    yield from _real_server("TEST_REDIS_URL", redis_server, "redis-server")
 
 
 @pytest.fixture

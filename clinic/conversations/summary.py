@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from clinic.hardening.input_guard import PUBLIC_PAYLOADS
+
 # Slots and actions that show a conversation ended with a booking (the booking feature's names).
 BOOKING_SLOTS = ("booking_reference", "booking_id", "appointment_id")
 BOOKING_ACTIONS = ("action_confirm_booking", "action_book_appointment", "action_submit_booking")
@@ -100,11 +102,11 @@ class TranscriptItem:
     @property
     def tapped(self) -> bool:
         """Whether the patient chose one of the bot's buttons (not a channel's own opening payload)."""
-        return self.payload is not None and self.payload not in CHANNEL_PAYLOADS
+        return self.payload is not None and self.payload not in PUBLIC_PAYLOADS
 
 
-# Payloads a channel sends by itself, shown as what the patient did.
-CHANNEL_PAYLOADS = {"/greet": "Opened the chat"}
+# What a channel's own payload (the widget opens with /greet) shows as.
+OPENED_THE_CHAT = "Opened the chat"
 
 
 def _as_said(text: str, offered: Dict[str, str]) -> Tuple[str, Optional[str]]:
@@ -112,8 +114,8 @@ def _as_said(text: str, offered: Dict[str, str]) -> Tuple[str, Optional[str]]:
     key = text.strip()
     if key in offered:
         return offered[key], key
-    if key in CHANNEL_PAYLOADS:
-        return CHANNEL_PAYLOADS[key], key
+    if key in PUBLIC_PAYLOADS:
+        return OPENED_THE_CHAT, key
     return text, None
 
 

@@ -107,6 +107,7 @@ class SharedRateLimiter:
 
     def __init__(self, rate: Optional[Rate], url: str, scope: str, timeout: float = 1.0) -> None:
         from redis.asyncio import Redis  # redis-py's asyncio client: Rasa's event loop is never blocked
+        from redis.exceptions import RedisError
 
         from clinic.hardening.stores import redis_lock_store_arguments
 
@@ -119,6 +120,7 @@ class SharedRateLimiter:
         self._prefix = f"{prefix}ratelimit:{scope}:"
         self._redis = Redis(**arguments, ssl=ssl, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._take = self._redis.register_script(_TAKE_TOKEN)
+        self._unreachable = (RedisError, OSError)
 
     def bucket_key(self, key: str) -> str:
         """The Redis key of `key`'s bucket (a hash: no phone number or address stored in Redis)."""
@@ -128,14 +130,12 @@ class SharedRateLimiter:
         """Take one token for `key` from the shared bucket; False when it is empty."""
         if self.rate is None:
             return True
-        from redis.exceptions import RedisError
-
         try:
             taken = await self._take(
                 keys=[self.bucket_key(key)],
                 args=[self.rate.count, self.rate.count / self.rate.seconds, math.ceil(self.rate.seconds) + 1],
             )
-        except (RedisError, OSError) as error:
+        except self._unreachable as error:
             logger.warning("Rate limit store unreachable (%s); letting it through.", type(error).__name__)
             return True
         return bool(int(taken))

@@ -5,52 +5,13 @@ The last test restarts every process and finds the booking again.
 """
 
 import json
-import re
-import uuid
 from datetime import datetime
 
 import pytest
 
+from tests.integration.chat import book_first_free_time, buttons, listed, new_sender, texts
+
 pytestmark = pytest.mark.integration
-
-REFERENCE = re.compile(r"\bVW-[A-Z0-9]{6}\b")
-
-
-def texts(messages):
-    return " ".join(m.get("text", "") for m in messages)
-
-
-def buttons(messages):
-    return [b for m in messages for b in m.get("buttons", [])]
-
-
-def new_sender() -> str:
-    return f"patient-{uuid.uuid4().hex[:8]}"
-
-
-def listed(assistant, day):
-    return {row["reference"]: row for row in json.loads(assistant.clinic("bookings", "list", "--date", day,
-                                                                         "--json"))}
-
-
-def book_first_free_time(assistant, sender, reply):
-    """From the time offer to the confirmation; returns (reference, day, confirmation text)."""
-    times = [b for b in buttons(reply) if b["payload"].startswith("/choose_time")]
-    assert len(times) >= 2, texts(reply)
-    payload = times[1]["payload"]
-    day = json.loads(payload[len("/choose_time"):])["booking_time"][:10]
-    reply = assistant.say(sender, payload)
-    assert "name" in texts(reply), texts(reply)
-    reply = assistant.say(sender, "Jane Doe")
-    if "mobile number or email" in texts(reply):  # not yet known in this conversation
-        reply = assistant.say(sender, "07911 123456")
-    assert "Shall I book it?" in texts(reply) and "+44 7911 123456" in texts(reply), texts(reply)
-    reply = assistant.say(sender, "/affirm")
-    said = texts(reply)
-    match = REFERENCE.search(said)
-    assert match, said
-    return match.group(0), day, said
-
 
 @pytest.fixture(scope="module")
 def booked(assistant):

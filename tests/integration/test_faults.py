@@ -1,31 +1,24 @@
 """Faults: the action server stops, the Rasa server restarts. The patient always gets an answer."""
 
-import uuid
 
 import pytest
+
+from tests.integration.chat import new_sender, texts
 
 pytestmark = pytest.mark.integration
 
 UNAVAILABLE = "unavailable right now"
 
 
-def texts(messages):
-    return " ".join(m.get("text") or "" for m in messages)
-
-
-def new_sender() -> str:
-    return f"fault-{uuid.uuid4().hex[:8]}"
-
-
 def test_without_the_action_server_every_message_gets_an_answer(assistant):
-    midway = new_sender()
+    midway = new_sender("fault")
     reply = assistant.say(midway, "I have a white bump on my face")
     assert "hard" in texts(reply).lower()  # the triage's first question
 
     assistant.stop_actions()
     try:
         # A new conversation: the session start falls back to the disclaimer, answers still come.
-        fresh = new_sender()
+        fresh = new_sender("fault")
         reply = texts(assistant.say(fresh, "hi"))
         assert "not a diagnosis" in reply
         reply = texts(assistant.say(fresh, "can I squeeze it?"))
@@ -48,7 +41,7 @@ def test_without_the_action_server_every_message_gets_an_answer(assistant):
         assistant.start_actions()
 
     # Back up: the triage carries on where it stopped.
-    resumed = new_sender()
+    resumed = new_sender("fault")
     assistant.say(resumed, "I have a white bump")
     reply = texts(assistant.say(resumed, "it's hard"))
     assert "fluid" in reply or "pus" in reply
@@ -56,7 +49,7 @@ def test_without_the_action_server_every_message_gets_an_answer(assistant):
 
 
 def test_a_restarted_rasa_server_continues_the_conversation(assistant):
-    sender = new_sender()
+    sender = new_sender("fault")
     assistant.say(sender, "I have a white bump")
     assistant.say(sender, "it's soft")
     before = assistant.tracker(sender)["events"]

@@ -1,22 +1,15 @@
 """Hostile and odd input over the REST channel: never a 5xx, always a polite reply, nothing corrupt stored."""
 
 import json
-import uuid
 
 import httpx
 import pytest
 
+from tests.integration.chat import new_sender, texts
+
 pytestmark = pytest.mark.integration
 
 WEBHOOK = "/webhooks/rest/webhook"
-
-
-def texts(messages):
-    return " ".join(m.get("text") or "" for m in messages)
-
-
-def new_sender() -> str:
-    return f"hostile-{uuid.uuid4().hex[:8]}"
 
 
 def post(assistant, body, **kwargs):
@@ -43,7 +36,7 @@ def user_texts(assistant, sender):
     ],
 )
 def test_messages_that_are_not_processed_get_a_clear_reply_and_are_not_stored(assistant, text, expected):
-    sender = new_sender()
+    sender = new_sender("hostile")
     response = post(assistant, {"sender": sender, "message": text})
     assert response.status_code == 200
     assert expected in texts(response.json())
@@ -67,7 +60,7 @@ def test_messages_that_are_not_processed_get_a_clear_reply_and_are_not_stored(as
     ],
 )
 def test_odd_text_gets_a_reply_and_is_stored_as_text(assistant, text):
-    sender = new_sender()
+    sender = new_sender("hostile")
     response = post(assistant, {"sender": sender, "message": text})
     assert response.status_code == 200
     assert texts(response.json()).strip()  # never silence
@@ -78,7 +71,7 @@ def test_odd_text_gets_a_reply_and_is_stored_as_text(assistant, text):
 
 
 def test_control_characters_are_removed_before_storing(assistant):
-    sender = new_sender()
+    sender = new_sender("hostile")
     response = post(assistant, {"sender": sender, "message": "hard\x00 bump\x1b[2J under my eye\x07"})
     assert response.status_code == 200 and texts(response.json())
     [stored] = user_texts(assistant, sender)
@@ -97,7 +90,7 @@ def test_control_characters_are_removed_before_storing(assistant):
     ],
 )
 def test_typed_payloads_set_no_slot_and_trigger_no_intent(assistant, payload, slot):
-    sender = new_sender()
+    sender = new_sender("hostile")
     reply = texts(assistant.say(sender, payload))
     assert "another way" in reply  # read as a message the bot did not understand
     tracker = assistant.tracker(sender)
@@ -107,15 +100,15 @@ def test_typed_payloads_set_no_slot_and_trigger_no_intent(assistant, payload, sl
 
 
 def test_a_button_the_bot_offered_still_works_but_not_in_another_conversation(assistant):
-    sender = new_sender()
+    sender = new_sender("hostile")
     reply = assistant.say(sender, "I have a white bump")
     payloads = [b["payload"] for m in reply for b in m.get("buttons", [])]
     hard = next(p for p in payloads if '"hard"' in p)
     # Another conversation typing the same payload gets nothing from it.
-    other = new_sender()
+    other = new_sender("hostile")
     assistant.say(other, "I have a white bump")
     assistant.say(other, "what are milia?")  # the hardness question is asked again; its buttons too
-    intruder = new_sender()
+    intruder = new_sender("hostile")
     assistant.say(intruder, hard)
     assert assistant.tracker(intruder)["slots"]["bump_hardness"] is None
     # The patient who was offered it clicks it (JSON spacing as a widget may send it).
@@ -152,12 +145,12 @@ def test_malformed_webhook_bodies_get_a_polite_400(assistant, body):
 
 
 def test_an_oversized_body_is_refused_without_a_server_error(assistant):
-    response = post(assistant, {"sender": new_sender(), "message": "x" * 400_000})
+    response = post(assistant, {"sender": new_sender("hostile"), "message": "x" * 400_000})
     assert response.status_code == 413
 
 
 def test_a_conversation_sending_too_fast_is_asked_to_slow_down(assistant):
-    sender = new_sender()
+    sender = new_sender("hostile")
     # 30 messages a minute are allowed (the bucket refills while we send): cheap empty ones first.
     replies = [texts(post(assistant, {"sender": sender, "message": ""}).json()) for _ in range(30)]
     assert not any("faster than I can read" in reply for reply in replies)
@@ -171,7 +164,7 @@ def test_a_conversation_sending_too_fast_is_asked_to_slow_down(assistant):
     assert "faster than I can read" in texts(response.json())
     assert user_texts(assistant, sender) == []
     # Another conversation is not affected.
-    assert "faster" not in texts(assistant.say(new_sender(), "what are milia?"))
+    assert "faster" not in texts(assistant.say(new_sender("hostile"), "what are milia?"))
 
 
 def test_a_client_address_sending_too_fast_gets_429(assistant):
@@ -185,11 +178,11 @@ def test_a_client_address_sending_too_fast_gets_429(assistant):
                 break
         else:
             pytest.fail("300 requests in a row were never limited")
-        response = http.post(WEBHOOK, json={"sender": new_sender(), "message": "hi"})
+        response = http.post(WEBHOOK, json={"sender": new_sender("hostile"), "message": "hi"})
     assert response.status_code == 429
     assert "faster than I can read" in texts(response.json())
     # Other clients, and the trusted proxy itself, are served.
-    other = httpx.post(assistant.url + WEBHOOK, json={"sender": new_sender(), "message": "hi"},
+    other = httpx.post(assistant.url + WEBHOOK, json={"sender": new_sender("hostile"), "message": "hi"},
                        headers={"X-Forwarded-For": "203.0.113.78"}, timeout=30)
     assert other.status_code == 200 and texts(other.json())
-    assert assistant.say(new_sender(), "hi")
+    assert assistant.say(new_sender("hostile"), "hi")

@@ -1,18 +1,11 @@
 """A patient typing through the REST channel reaches each triage outcome."""
 
-import uuid
 
 import pytest
 
+from tests.integration.chat import new_sender, texts
+
 pytestmark = pytest.mark.integration
-
-
-def texts(messages):
-    return " ".join(m.get("text", "") for m in messages)
-
-
-def new_sender() -> str:
-    return f"patient-{uuid.uuid4().hex[:8]}"
 
 
 def test_milia_near_the_eye_in_one_message(assistant):

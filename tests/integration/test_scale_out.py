@@ -10,14 +10,11 @@ import uuid
 import httpx
 import pytest
 
+from tests.integration.chat import texts
 from tests.integration.servers import RunningAssistant
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.integration
-
-
-def texts(messages):
-    return " ".join(m.get("text") or "" for m in messages)
 
 
 @pytest.fixture(scope="module")

@@ -15,20 +15,13 @@ from clinic.db.engine import session_factory
 from clinic.privacy import conversation_key
 from clinic.staff.models import AuditEntry
 from tests.integration.browser import screenshot_path, watch
+from tests.integration.chat import new_sender, texts
 from tests.integration.conftest import STAFF_SECRET_KEY
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "integration-password"
 XSS = '<img src=x onerror="alert(1)"><script>alert("xss")</script> my bump is hard'
-
-
-def texts(messages):
-    return " ".join(m.get("text", "") for m in messages)
-
-
-def new_sender() -> str:
-    return f"patient-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

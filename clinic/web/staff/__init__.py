@@ -74,15 +74,19 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def _error_page(request: Request, status: int, message: str) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"base": BASE, "status": status, "message": message, "staff": None,
+                                "notice": None},
+        status_code=status,
+    )
+
+
 async def _database_down(request: Request, exc: Exception) -> Response:
     """A database that can't be reached: 503 and a plain explanation (the details go to the log)."""
     logger.error("Staff console: database unreachable (%s).", type(exc).__name__)
-    return request.app.state.templates.TemplateResponse(
-        request, "error.html", {"base": BASE, "status": 503, "staff": None, "notice": None,
-                                "message": "The clinic's database can't be reached right now, so nothing was "
-                                           "shown or changed. Please try again in a few minutes."},
-        status_code=503,
-    )
+    return _error_page(request, 503, "The clinic's database can't be reached right now, so nothing was "
+                                     "shown or changed. Please try again in a few minutes.")
 
 
 async def _error(request: Request, exc: Exception) -> Response:
@@ -90,11 +94,7 @@ async def _error(request: Request, exc: Exception) -> Response:
     message = {404: "There is no such page.", 405: "That is not allowed here."}.get(
         status, "Something went wrong on our side; nothing was changed. Please try again."
     )
-    return request.app.state.templates.TemplateResponse(
-        request, "error.html", {"base": BASE, "status": status, "message": message, "staff": None,
-                                "notice": None},
-        status_code=status,
-    )
+    return _error_page(request, status, message)
 
 
 def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
