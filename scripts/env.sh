@@ -1,7 +1,9 @@
 # Sourced by scripts: configuration from the environment, with embedded defaults.
 # A random API token is generated once into the git-ignored .env when RASA_AUTH_TOKEN is unset.
 mkdir -p var
-if [ -f .env ]; then set -a; source .env; set +a; fi
+# .env holds secrets: readable by its owner only (0600), also when it was created before this rule.
+if [ -f .env ]; then chmod 600 .env; else (umask 077 && : > .env); fi
+set -a; source .env; set +a
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
   echo "RASA_AUTH_TOKEN=$RASA_AUTH_TOKEN" >> .env

@@ -42,12 +42,14 @@ for ((i = 0; i < instances; i++)); do
   port=$((RASA_PORT + i))
   ports+=("$port")
   .venv/bin/clinic-rasa run --model models/clinic.tar.gz --endpoints endpoints.yml \
-    --credentials credentials.yml --port "$port" --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+    --credentials credentials.yml --port "$port" --enable-api \
     --cors "$RASA_CORS" &
   pids+=($!)
   # Rasa creates the tracker tables when it starts: the first server does it alone.
   if [ "$i" = 0 ]; then
-    until curl -sf "localhost:$port/status?token=$RASA_AUTH_TOKEN" 2>/dev/null | grep -q model_file; do
+    # The token goes to curl on stdin (-K -), not its command line, where ps would show it.
+    until curl -sf -K - <<<"url = \"http://localhost:$port/status?token=$RASA_AUTH_TOKEN\"" 2>/dev/null \
+        | grep -q model_file; do
       kill -0 "${pids[-1]}" 2>/dev/null || exit 1
       sleep 1
     done

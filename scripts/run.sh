@@ -13,7 +13,7 @@ trap cleanup INT TERM EXIT
 
 read -ra cors_origins <<< "$RASA_CORS"  # space-separated list, no glob expansion ("*" stays "*")
 .venv/bin/clinic-rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors_origins[@]}" &
+  --port "$RASA_PORT" --enable-api --cors "${cors_origins[@]}" &
 pids+=($!)
 
 # --ws none: the web app has no websockets, and Rasa pins an older `websockets` than uvicorn's default wants.

@@ -1,17 +1,21 @@
 """`clinic-rasa`: the `rasa` command with the clinic's hardening installed.
 
-    clinic-rasa run --model models/clinic.tar.gz --enable-api --auth-token "$RASA_AUTH_TOKEN" ...
+    RASA_AUTH_TOKEN=... clinic-rasa run --model models/clinic.tar.gz --enable-api ...
     clinic-rasa run actions --actions actions
 
 It installs log masking in every process, and for `run` (the Rasa server) the hardened message
 processor and the HTTP guards. It refuses to start an HTTP API without authentication or a CORS
-wildcard. Written for Rasa 3.6 (checked at start).
+wildcard. The API token comes from the environment (`RASA_AUTH_TOKEN`) or a file
+(`RASA_AUTH_TOKEN_FILE`), never from the command line, where `ps` would show it to every user of
+the machine: the launcher hands it to Rasa inside the process. Written for Rasa 3.6 (checked at start).
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import List, Optional
+from pathlib import Path
+from typing import List, Mapping, Optional
 
 SUPPORTED_RASA = "3.6."
 
@@ -20,19 +24,41 @@ class UnsafeConfiguration(SystemExit):
     """The server would start open to the world."""
 
 
-def check_arguments(argv: List[str]) -> List[str]:
-    """Refuse unsafe server arguments; split comma-separated CORS origins into an allow-list."""
+def api_token(environ: Mapping[str, str]) -> str:
+    """The HTTP API token: RASA_AUTH_TOKEN, else the first line of the file RASA_AUTH_TOKEN_FILE."""
+    token = environ.get("RASA_AUTH_TOKEN", "").strip()
+    path = environ.get("RASA_AUTH_TOKEN_FILE", "").strip()
+    if not token and path:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip().splitlines()[0].strip()
+        except (OSError, IndexError) as error:
+            raise UnsafeConfiguration(f"clinic-rasa: cannot read RASA_AUTH_TOKEN_FILE ({error}).") from error
+    return token
+
+
+def check_arguments(argv: List[str], environ: Optional[Mapping[str, str]] = None) -> List[str]:
+    """Refuse unsafe server arguments; add the API token from the environment; split CORS origins.
+
+    The returned list is what Rasa parses inside this process: a token added here never appears
+    in the process's command line (`ps`).
+    """
     if argv[:1] != ["run"] or argv[1:2] == ["actions"]:
         return argv
-    if "--enable-api" in argv and not any(
-        flag in argv for flag in ("--auth-token", "-t", "--jwt-secret")
-    ):
-        raise UnsafeConfiguration("clinic-rasa: --enable-api needs --auth-token (or --jwt-secret).")
+    environ = os.environ if environ is None else environ
     for flag in ("--auth-token", "-t"):
         if flag in argv:
-            index = argv.index(flag)
-            if index + 1 >= len(argv) or not argv[index + 1].strip() or argv[index + 1].startswith("-"):
-                raise UnsafeConfiguration("clinic-rasa: the API token is empty.")
+            raise UnsafeConfiguration(
+                f"clinic-rasa: {flag} would show the token to every user of the machine (ps); "
+                "set RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE) in the environment instead."
+            )
+    if "--enable-api" in argv and "--jwt-secret" not in argv:
+        token = api_token(environ)
+        if not token:
+            raise UnsafeConfiguration(
+                "clinic-rasa: --enable-api needs RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE) "
+                "in the environment (or --jwt-secret)."
+            )
+        argv = [*argv, f"--auth-token={token}"]  # "=": a token may start with "-"
     if "--cors" not in argv:
         return argv
     start = argv.index("--cors") + 1

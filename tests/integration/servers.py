@@ -162,7 +162,7 @@ class RunningAssistant:
         self._rasa = self._spawn(
             [str(BIN / "clinic-rasa"), "run", "--model", str(MODEL), "--endpoints",
              str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
-             "--port", str(self.rasa_port), "--enable-api", "--auth-token", API_TOKEN,
+             "--port", str(self.rasa_port), "--enable-api",  # the token: RASA_AUTH_TOKEN in env
              *(["--cors", *self.cors] if self.cors else [])],
             "rasa.log",
         )

@@ -1,6 +1,7 @@
 """Log masking, the launcher's refusal of unsafe servers, and the HTTP guards' decisions."""
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -63,29 +64,45 @@ def test_installed_masking_applies_to_every_logger(caplog):
 
 def test_launcher_refuses_an_api_without_authentication():
     with pytest.raises(UnsafeConfiguration):
-        check_arguments(["run", "--enable-api", "--model", "m.tar.gz"])
+        check_arguments(["run", "--enable-api", "--model", "m.tar.gz"], {})
     with pytest.raises(UnsafeConfiguration):
-        check_arguments(["run", "--enable-api", "--auth-token", ""])
+        check_arguments(["run", "--enable-api"], {"RASA_AUTH_TOKEN": "  "})
     with pytest.raises(UnsafeConfiguration):
-        check_arguments(["run", "--enable-api", "--auth-token", "t", "--cors", "*"])
-    assert check_arguments(["run", "--enable-api", "--auth-token", "t"]) == [
-        "run", "--enable-api", "--auth-token", "t",
+        check_arguments(["run", "--enable-api", "--cors", "*"], {"RASA_AUTH_TOKEN": "t"})
+    assert check_arguments(["run", "actions", "--port", "5055"], {}) == ["run", "actions", "--port", "5055"]
+
+
+def test_launcher_takes_the_token_from_the_environment_never_the_command_line(tmp_path):
+    for flag in ("--auth-token", "-t"):
+        with pytest.raises(UnsafeConfiguration, match="RASA_AUTH_TOKEN"):
+            check_arguments(["run", "--enable-api", flag, "secret"], {"RASA_AUTH_TOKEN": "secret"})
+    # The token is handed to Rasa inside the process; "=" keeps a token that starts with "-" a value.
+    assert check_arguments(["run", "--enable-api", "--port", "1"], {"RASA_AUTH_TOKEN": "-tok"}) == [
+        "run", "--enable-api", "--port", "1", "--auth-token=-tok",
     ]
-    assert check_arguments(["run", "actions", "--port", "5055"]) == ["run", "actions", "--port", "5055"]
+    token_file = tmp_path / "token"
+    token_file.write_text("from-a-file\n")
+    assert check_arguments(["run", "--enable-api"], {"RASA_AUTH_TOKEN_FILE": str(token_file)})[-1] == (
+        "--auth-token=from-a-file"
+    )
+    with pytest.raises(UnsafeConfiguration):
+        check_arguments(["run", "--enable-api"], {"RASA_AUTH_TOKEN_FILE": str(tmp_path / "missing")})
 
 
 def test_launcher_turns_a_comma_list_into_a_cors_allow_list():
     argv = ["run", "--cors", "https://a.example, https://b.example", "--port", "1"]
-    assert check_arguments(argv) == ["run", "--cors", "https://a.example", "https://b.example", "--port", "1"]
+    expected = ["run", "--cors", "https://a.example", "https://b.example", "--port", "1"]
+    assert check_arguments(argv, {}) == expected
 
 
 def test_clinic_rasa_exits_before_starting_an_open_api():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RASA_AUTH_TOKEN")}
     result = subprocess.run(
         [sys.executable, "-m", "clinic.hardening.launcher", "run", "--enable-api"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=env,
     )
     assert result.returncode != 0
-    assert "--auth-token" in result.stderr
+    assert "RASA_AUTH_TOKEN" in result.stderr
 
 
 @pytest.mark.parametrize(
