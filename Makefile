@@ -16,7 +16,12 @@ MODEL_STAMP := models/.trained
 SPACY_MODEL := build/spacy-clinic
 SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
-.PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled
+.PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled \
+  system-packages
+
+# Debian packages (PostgreSQL, Redis, Chromium, nginx...): installed when missing as root, else the command to run.
+system-packages:
+	@scripts/system-packages.sh
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -44,7 +49,7 @@ $(MODEL_STAMP): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(TRAINING_INPUTS)
 	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name clinic
 	@touch $@
 
-run: train node
+run: system-packages train node
 	scripts/run.sh
 
 shell: train
@@ -58,14 +63,14 @@ lint: venv
 validate: venv spacy
 	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
 
-pytest: train node
+pytest: system-packages train node
 	$(BIN)/pytest -q
 
 stories: train
 	$(RASA) test core --model models/clinic.tar.gz --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/stories
 
-test: lint validate audit pytest stories
+test: system-packages lint validate audit pytest stories
 
 # Developer tools in their own venv (pip-audit's pins conflict with Rasa's): pip-audit, py-spy.
 tools: $(TOOLS)/.installed
@@ -78,11 +83,11 @@ audit: tools
 	$(PY) scripts/audit.py
 
 # Several Rasa servers sharing PostgreSQL (tracker store, clinic database) and Redis (lock store).
-run-scaled: train
+run-scaled: system-packages train
 	scripts/run-scaled.sh
 
 # Load benchmark against a stock `rasa init` assistant (not part of `make test`): results/bench.json.
-bench: train
+bench: system-packages train
 	$(PY) scripts/bench.py
 
 # NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out file

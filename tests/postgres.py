@@ -1,7 +1,7 @@
 """A real PostgreSQL server for tests: TEST_POSTGRES_URL if set (CI), else a private one we start.
 
-`.ci/run` starts a server with scripts/postgres.sh and exports TEST_POSTGRES_URL. Locally, when it
-is unset, the `postgres_server` fixture starts a throw-away server the same way for the test session.
+When it is unset (`make test`, CI), the `postgres_server` fixture starts a throw-away server with
+scripts/postgres.sh for the test session (Debian's `postgresql`, installed by scripts/system-packages.sh).
 A set but unusable TEST_POSTGRES_URL fails the tests (never a silent skip).
 """
 

@@ -1,6 +1,7 @@
 """A real Redis server for tests: TEST_REDIS_URL if set, else a private one (Debian's redis-server).
 
-Like tests/postgres.py: `.ci/run` installs the package; an unusable TEST_REDIS_URL fails the tests.
+Like tests/postgres.py: `make test` installs the package (scripts/system-packages.sh); an unusable
+TEST_REDIS_URL fails the tests.
 """
 
 from __future__ import annotations

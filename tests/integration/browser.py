@@ -1,8 +1,8 @@
 """Headless Chromium for browser tests: Debian's /usr/bin/chromium driven by Playwright.
 
-Never a downloaded browser: `.ci/run` installs Debian's `chromium`. Use the session-scoped `browser`
-fixture (tests/integration/conftest.py) and a new context per test; `watch(page)` records dialogs
-(dismissed) and uncaught page errors so a test can assert that none happened.
+Never a downloaded browser: `make test` installs Debian's `chromium` (scripts/system-packages.sh).
+Use the session-scoped `browser` fixture (tests/integration/conftest.py) and a new context per test;
+`watch(page)` records dialogs (dismissed) and uncaught page errors so a test can assert that none happened.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 def launch_chromium(playwright):
     """Launch Debian's Chromium headless (the machine's network is closed: no background traffic)."""
     if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it)")
+        raise RuntimeError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does it)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
