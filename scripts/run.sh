@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# Starts the action server (5055) and the Rasa server (5005); Ctrl-C stops both.
+# `make run`: the action server (5055), the Rasa server (5005) and the web app (8000) under supervisord.
+# A process that exits is restarted within seconds while the others keep serving; one log per process in
+# var/log/ (VAR_DIR=/elsewhere moves var/log and var/supervisor); Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/supervisor.sh
+var_dir=${VAR_DIR:-$PWD/var}
 .venv/bin/clinic db upgrade
 .venv/bin/clinic schedule sync   # config/clinic.yml (or CLINIC_SCHEDULE_FILE) -> database
 
-.venv/bin/clinic-rasa run actions --actions actions --port "$ACTION_SERVER_PORT" &
-pids=($!)
-cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup INT TERM EXIT
-
+supervisor_init "$var_dir/supervisor" "$var_dir/log"
+supervisor_program actions "$PWD/.venv/bin/clinic-rasa" run actions --actions actions --port "$ACTION_SERVER_PORT"
 read -ra cors_origins <<< "$RASA_CORS"  # space-separated list, no glob expansion ("*" stays "*")
-.venv/bin/clinic-rasa run --model models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --port "$RASA_PORT" --enable-api --cors "${cors_origins[@]}" &
-pids+=($!)
-
+supervisor_program rasa "$PWD/.venv/bin/clinic-rasa" run --model models/clinic.tar.gz --endpoints endpoints.yml \
+  --credentials credentials.yml --port "$RASA_PORT" --enable-api --cors "${cors_origins[@]}"
 # --ws none: the web app has no websockets, and Rasa pins an older `websockets` than uvicorn's default wants.
-.venv/bin/uvicorn --factory clinic.web.app:create_app --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" \
-  --ws none --log-level warning &
-pids+=($!)
+supervisor_program web "$PWD/.venv/bin/uvicorn" --factory clinic.web.app:create_app \
+  --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" --ws none --log-level warning
 
 cat <<MSG
 
@@ -32,7 +30,9 @@ cat <<MSG
   Actions:      http://localhost:$ACTION_SERVER_PORT/health
   Web app:      http://localhost:$WEB_PORT (chat widget demo page, staff console at /staff)
   Widget tag:   <script src="http://localhost:$WEB_PORT/widget.js" data-bot-url="http://localhost:$RASA_PORT"></script>
+  Logs:         $var_dir/log/{actions,rasa,web}.log (supervisord.log: starts, exits, restarts)
+  Processes:    .venv/bin/supervisorctl -c $supervisor_conf status
   Ctrl-C stops everything.
 
 MSG
-wait -n "${pids[@]}"
+exec .venv/bin/supervisord -c "$supervisor_conf"
