@@ -90,12 +90,14 @@ run-scaled: system-packages train
 bench: system-packages train
 	$(PY) scripts/bench.py
 
-# NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out file
-# tests/nlu_holdout.yml (reports + confusion matrix in results/), and a printed summary table.
+# NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out files
+# tests/nlu_holdout.yml and tests/independent/*/nlu.yml (reports + confusion matrix in results/), a printed
+# summary table; then the independent conversations replayed against real servers (results/conversations.json).
 eval: train
 	$(RASA) test nlu --nlu data --config config.yml --cross-validation --folds 5 --out results/cv
 	$(RASA) test nlu --model models/clinic.tar.gz --nlu tests/nlu_holdout.yml --out results/holdout
 	$(PY) -m clinic.nlu.evaluate --results results
+	$(PY) -m tests.integration.replay --results results
 
 # Parse latency p50/p95 per message (in-process) and NLU training time from scratch.
 bench-nlu: train
