@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import httpx
 
+from clinic.channels.identity import output_channel_for
+
 
 class RasaUnavailable(Exception):
     """Rasa did not accept the request (down, wrong token, or an error)."""
@@ -43,17 +45,21 @@ class RasaClient:
     async def append_events(
         self, sender_id: str, events: List[Dict[str, Any]], send_to_patient: bool = False
     ) -> Dict[str, Any]:
-        """Append events; with `send_to_patient`, bot messages go out on the patient's latest channel."""
+        """Append events; with `send_to_patient`, bot messages go out on the conversation's own channel.
+
+        The channel comes from the conversation id's namespace (clinic.channels.identity), never from
+        Rasa's `latest`, which is whatever the latest message claimed to come from.
+        """
         params = {"include_events": "NONE"}
         if send_to_patient:
-            params.update(execute_side_effects="true", output_channel="latest")
+            params.update(execute_side_effects="true", output_channel=output_channel_for(sender_id))
         return await self._post(self._url(sender_id, "tracker/events"), events, params)
 
     async def execute(self, sender_id: str, action: str) -> Dict[str, Any]:
-        """Run an action (e.g. a response) in the conversation; output on the patient's latest channel."""
+        """Run an action (e.g. a response) in the conversation; output on the conversation's own channel."""
         return await self._post(
             self._url(sender_id, "execute"), {"name": action},
-            {"output_channel": "latest", "include_events": "NONE"},
+            {"output_channel": output_channel_for(sender_id), "include_events": "NONE"},
         )
 
     async def send_staff_reply(self, sender_id: str, text: str, staff_username: str) -> None:

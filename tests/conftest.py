@@ -104,3 +104,56 @@ def cheap_password_hashing(monkeypatch):
     from clinic.staff import accounts
 
     monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# Real servers shared by the integration and security suites (tests/integration, tests/security).
+@pytest.fixture(scope="session")
+def web_port() -> int:
+    """The web app's port, chosen first so that Rasa's CORS list can name its origin."""
+    from tests.integration.servers import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def fake_twilio():
+    """Twilio's Messages API, faked on localhost: what the assistant texts proactively lands here."""
+    from tests.twilio_support import FakeTwilioServer
+
+    server = FakeTwilioServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, web_port, fake_twilio):
+    """The real action server and Rasa server (tests/integration/servers.py), shared by the session."""
+    from tests.integration.servers import RunningAssistant
+
+    running = RunningAssistant(
+        workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"],
+        extra_env={"TWILIO_API_BASE_URL": fake_twilio.url},
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory, assistant, web_port):
+    """The clinic's web app on 127.0.0.1:web_port, talking to the real assistant and reading its stores."""
+    from tests.integration.servers import API_TOKEN, STAFF_SECRET_KEY, RunningWebApp
+
+    running = RunningWebApp(
+        workdir=tmp_path_factory.mktemp("web"),
+        port=web_port,
+        extra_env={
+            "RASA_URL": assistant.url,
+            "RASA_PUBLIC_URL": "",  # the widget reaches Rasa on the page's host
+            "RASA_AUTH_TOKEN": API_TOKEN,
+            "DATABASE_URL": assistant.database_url,
+            "TRACKER_STORE_URL": assistant.tracker_store_url,
+            "STAFF_SECRET_KEY": STAFF_SECRET_KEY,
+        },
+    ).start()
+    yield running
+    running.stop()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from clinic.channels.identity import TWILIO, output_channel_for
 from clinic.config import Settings
 
 
@@ -35,9 +36,12 @@ def send_bot_message(
 ) -> Dict[str, Any]:
     """Send `text` (and buttons, shown as numbered options) to an SMS/WhatsApp conversation.
 
-    Returns the conversation's tracker as Rasa answers it; raises `httpx.HTTPError` if Rasa refuses.
+    Returns the conversation's tracker as Rasa answers it; raises `httpx.HTTPError` if Rasa refuses,
+    `ValueError` for an id that is not an SMS/WhatsApp conversation's (nothing is sent).
     Nothing reaches an opted-out number (the channel logs and drops it).
     """
+    if output_channel_for(conversation_id) != TWILIO:
+        raise ValueError("not an SMS/WhatsApp conversation id (+44... or whatsapp:+44...)")
     settings = settings or Settings.from_env()
     event: Dict[str, Any] = {"event": "bot", "text": text, "timestamp": time.time()}
     if buttons:

@@ -7,6 +7,9 @@
   proxy's own requests (no X-Forwarded-For) are not limited per address (still per conversation).
 - A malformed REST webhook body gets a 400 with a polite message instead of a 500 or silence.
 - Request bodies are limited to MAX_REQUEST_BYTES.
+- Proactive messages over the HTTP API (`?output_channel=...`) go out only on the channel the
+  conversation id belongs to (clinic.channels.identity): `latest`, or another channel, gets a 400, so a
+  conversation whose latest message claimed to be an SMS cannot make the clinic text a number.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from clinic.channels.identity import output_channel_for
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import limiter_from_env
 
@@ -32,6 +36,7 @@ ADDRESS_LIMITED_PREFIXES = ("/webhooks/rest/", "/socket.io/")
 BAD_REQUEST = "utter_bad_request"
 SLOW_DOWN = "utter_slow_down"
 DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
+CONVERSATIONS = "/conversations/"
 
 
 def model_change_refused(method: str, path: str) -> bool:
@@ -41,6 +46,18 @@ def model_change_refused(method: str, path: str) -> bool:
         (method in ("PUT", "DELETE") and path == "/model")
         or (method == "POST" and (path == "/model/train" or path.startswith("/model/test")))
     )
+
+
+def output_channel_refusal(path: str, requested: Optional[str]) -> Optional[str]:
+    """Why `?output_channel=requested` on this HTTP API path is refused, or None if it is allowed."""
+    if requested is None or not path.startswith(CONVERSATIONS):
+        return None
+    conversation_id = path[len(CONVERSATIONS):].split("/", 1)[0]
+    expected = output_channel_for(conversation_id)
+    if requested == expected:
+        return None
+    return (f"output_channel must be this conversation's own channel ({expected!r}), not {requested[:40]!r}: "
+            "the channel comes from the conversation id, never from its latest message")
 
 
 def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: List[str]) -> str:
@@ -92,6 +109,14 @@ def install(app: Sanic) -> None:
                     "code": 403,
                 },
                 status=403,
+            )
+        refused_channel = output_channel_refusal(path, request.args.get("output_channel"))
+        if refused_channel:
+            logger.warning("Refused %s %s: %s.", request.method, path[:120], refused_channel)
+            return response.json(
+                {"status": "failure", "reason": "OutputChannelRefused", "message": refused_channel,
+                 "code": 400},
+                status=400,
             )
         if not path.startswith(ADDRESS_LIMITED_PREFIXES):
             return None

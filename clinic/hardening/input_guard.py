@@ -11,8 +11,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Set
 
+from clinic.channels.identity import MAX_SENDER_ID_CHARS  # one limit for every channel
+
 DEFAULT_MAX_MESSAGE_CHARS = 2000
-MAX_SENDER_ID_CHARS = 200
+__all__ = ["MAX_SENDER_ID_CHARS"]
 
 # Responses (domain/reliability.yml) for messages the assistant does not process.
 EMPTY_MESSAGE = "utter_empty_message"

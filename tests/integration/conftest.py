@@ -1,36 +1,8 @@
-"""Real servers shared by the integration tests: one assistant, one web app, one browser."""
+"""Real databases and one browser for the integration tests (the assistant and web app: tests/conftest.py)."""
 
 import pytest
 
-from tests.integration.servers import API_TOKEN, RunningAssistant, RunningWebApp, free_port
-from tests.twilio_support import FakeTwilioServer
-
-# The staff console's secret in tests (signs cookies, derives conversation keys).
-STAFF_SECRET_KEY = "integration-staff-secret"
-
-
-@pytest.fixture(scope="session")
-def web_port() -> int:
-    """The web app's port, chosen first so that Rasa's CORS list can name its origin."""
-    return free_port()
-
-
-@pytest.fixture(scope="session")
-def fake_twilio():
-    """Twilio's Messages API, faked on localhost: what the assistant texts proactively lands here."""
-    server = FakeTwilioServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory, web_port, fake_twilio):
-    running = RunningAssistant(
-        workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"],
-        extra_env={"TWILIO_API_BASE_URL": fake_twilio.url},
-    ).start()
-    yield running
-    running.stop()
+from tests.integration.servers import STAFF_SECRET_KEY  # noqa: F401 - the console tests import it here
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -48,25 +20,6 @@ def clinic_db(request, tmp_path):
     with fresh_database(request.getfixturevalue("postgres_server")) as url:
         prepare_database(url)
         yield url
-
-
-@pytest.fixture(scope="session")
-def web_app(tmp_path_factory, assistant, web_port):
-    """The clinic's web app on 127.0.0.1:web_port, talking to the real assistant and reading its stores."""
-    running = RunningWebApp(
-        workdir=tmp_path_factory.mktemp("web"),
-        port=web_port,
-        extra_env={
-            "RASA_URL": assistant.url,
-            "RASA_PUBLIC_URL": "",  # the widget reaches Rasa on the page's host
-            "RASA_AUTH_TOKEN": API_TOKEN,
-            "DATABASE_URL": assistant.database_url,
-            "TRACKER_STORE_URL": assistant.tracker_store_url,
-            "STAFF_SECRET_KEY": STAFF_SECRET_KEY,
-        },
-    ).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from tests.twilio_support import message_form, signed_request
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "clinic.tar.gz"
 API_TOKEN = "integration-test-token"
+# The staff console's secret in tests (signs cookies, derives conversation keys).
+STAFF_SECRET_KEY = "integration-staff-secret"
 # The Twilio channel runs with test credentials; its REST calls go to a local fake, never to Twilio.
 TWILIO_TEST_TOKEN = "integration-twilio-auth-token"
 TWILIO_TEST_NUMBER = "+15005550006"
