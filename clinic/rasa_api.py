@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from clinic.channels.identity import output_channel_for
+from clinic.channels.identity import REST, output_channel_for
 
 
 class RasaUnavailable(Exception):
@@ -28,11 +28,11 @@ class RasaClient:
         # Rasa does not percent-decode the id: SMS/WhatsApp ids (+44..., whatsapp:+44...) stay literal.
         return f"{self.base_url}/conversations/{quote(sender_id, safe='+:@')}/{tail}"
 
-    async def _post(self, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
+    async def _request(self, method: str, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
         params = {**params, "token": self.token}
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
-                response = await client.post(url, json=payload, params=params)
+                response = await client.request(method, url, json=payload, params=params)
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa is not reachable: {error.__class__.__name__}") from error
         if response.status_code >= 400:
@@ -41,6 +41,22 @@ class RasaClient:
             return response.json()
         except ValueError as error:
             raise RasaUnavailable("Rasa answered with something that is not JSON") from error
+
+    async def _post(self, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
+        return await self._request("POST", url, payload, params)
+
+    async def output_channel(self, sender_id: str) -> str:
+        """The conversation's own channel (clinic.channels.identity), never the latest message's claim.
+
+        Only an id outside the SMS/WhatsApp and widget namespaces needs the tracker: a widget session
+        from before the server issued them is recorded as socket.io, anything else is REST.
+        """
+        channel = output_channel_for(sender_id)
+        if channel != REST:
+            return channel
+        tracker = await self._request("GET", self._url(sender_id, "tracker"), None,
+                                      {"include_events": "NONE"})
+        return output_channel_for(sender_id, tracker.get("latest_input_channel"))
 
     async def append_events(
         self, sender_id: str, events: List[Dict[str, Any]], send_to_patient: bool = False
@@ -52,14 +68,14 @@ class RasaClient:
         """
         params = {"include_events": "NONE"}
         if send_to_patient:
-            params.update(execute_side_effects="true", output_channel=output_channel_for(sender_id))
+            params.update(execute_side_effects="true", output_channel=await self.output_channel(sender_id))
         return await self._post(self._url(sender_id, "tracker/events"), events, params)
 
     async def execute(self, sender_id: str, action: str) -> Dict[str, Any]:
         """Run an action (e.g. a response) in the conversation; output on the conversation's own channel."""
         return await self._post(
             self._url(sender_id, "execute"), {"name": action},
-            {"output_channel": output_channel_for(sender_id), "include_events": "NONE"},
+            {"output_channel": await self.output_channel(sender_id), "include_events": "NONE"},
         )
 
     async def send_staff_reply(self, sender_id: str, text: str, staff_username: str) -> None:

@@ -15,7 +15,7 @@ id is length-checked before any pattern reads it.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Set
 
 MAX_SENDER_ID_CHARS = 200
 
@@ -69,11 +69,13 @@ def check_rest_sender(sender_id: object) -> Optional[str]:
     return None
 
 
-def output_channel_for(sender_id: str) -> str:
+def output_channel_for(sender_id: str, recorded_channel: Optional[str] = None) -> str:
     """The channel proactive messages to this conversation go out on (Rasa's `output_channel`).
 
-    SMS/WhatsApp ids -> `twilio`, widget sessions -> `socketio`, anything else -> `rest` (which only
-    records the message: a REST client has no address to push to).
+    SMS/WhatsApp ids -> `twilio`, widget sessions -> `socketio`; any other id is a REST conversation
+    (`rest` only records the message: a REST client has no address to push to), or a widget session
+    from before the server issued them, when the conversation's recorded channel says `socketio`.
+    Never `twilio` for an id that is not a number Twilio signed for.
     """
     if len(sender_id) > MAX_SENDER_ID_CHARS:
         return REST
@@ -82,4 +84,10 @@ def output_channel_for(sender_id: str) -> str:
         return SOCKETIO
     if value.startswith(WHATSAPP_PREFIX) or value.startswith("+"):
         return TWILIO
-    return REST
+    return SOCKETIO if recorded_channel == SOCKETIO else REST
+
+
+def allowed_output_channels(sender_id: str) -> Set[str]:
+    """The output channels the HTTP API may use for this conversation id."""
+    channel = output_channel_for(sender_id)
+    return {REST, SOCKETIO} if channel == REST else {channel}

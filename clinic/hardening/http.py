@@ -23,7 +23,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic.channels.identity import output_channel_for
+from clinic.channels.identity import allowed_output_channels
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import limiter_from_env
 
@@ -53,11 +53,11 @@ def output_channel_refusal(path: str, requested: Optional[str]) -> Optional[str]
     if requested is None or not path.startswith(CONVERSATIONS):
         return None
     conversation_id = path[len(CONVERSATIONS):].split("/", 1)[0]
-    expected = output_channel_for(conversation_id)
-    if requested == expected:
+    allowed = allowed_output_channels(conversation_id)
+    if requested in allowed:
         return None
-    return (f"output_channel must be this conversation's own channel ({expected!r}), not {requested[:40]!r}: "
-            "the channel comes from the conversation id, never from its latest message")
+    return (f"output_channel must be this conversation's own channel ({' or '.join(sorted(allowed))}), "
+            f"not {requested[:40]!r}: the channel comes from the conversation id, never its latest message")
 
 
 def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: List[str]) -> str:

@@ -68,7 +68,7 @@ def test_input_channel_and_metadata_in_a_rest_body_are_ignored(assistant, fake_t
     assert len(fake_twilio.api.messages) == sent_before
 
 
-@pytest.mark.parametrize("output_channel", ["latest", "twilio", "socketio"])
+@pytest.mark.parametrize("output_channel", ["latest", "twilio"])
 def test_the_http_api_sends_only_on_the_conversations_own_channel(assistant, fake_twilio, output_channel):
     sender = new_sender("api")
     assistant.say(sender, "hi")

@@ -55,6 +55,7 @@ def test_a_staff_reply_goes_out_on_the_channel_the_id_belongs_to():
         ("/conversations/+447911123456/tracker/events", "latest", True),
         ("/conversations/patient-1/tracker/events", "twilio", True),
         ("/conversations/patient-1/tracker/events", "latest", True),
+        ("/conversations/patient-1/tracker/events", "socketio", False),
         ("/conversations/patient-1/execute", "rest", False),
         ("/conversations/web:abc.def/trigger_intent", "socketio", False),
         ("/conversations/web:abc.def/trigger_intent", "twilio", True),
