@@ -5,10 +5,11 @@
 Each `tests/independent/<set>/conversations.yml` (format: written by helpers who never saw `data/`) holds
 whole conversations: an opening, then the patient's answers to each question the assistant may ask. The
 replayer sends the opening, then reads the tracker through Rasa's HTTP API after every bot turn: the
-question pending is the `requested_slot`, answered with the conversation's first text for it the first
-time it is asked, the second text the second time, the last text from then on. It stops when
-`triage_result` is set, when the conversation is handed to a person (an `utter_handoff_*` response or a
-paused tracker), when no question of the triage is pending, or after 15 bot turns.
+question pending is the `requested_slot` (outside a form: the turn's last `utter_ask_<slot>`), answered
+with the conversation's first text for it the first time it is asked, the second text the second time,
+the last text from then on. It stops when `triage_result` is set, when the conversation is handed to a
+person (an `utter_handoff_*` response or a paused tracker), when no question of the triage is pending, or
+after 15 bot turns.
 
 Without FILE it replays every set. As a script it starts its own servers (as the integration tests do),
 writes `results/conversations.json` and prints the summary; `make eval` runs it.
@@ -182,6 +183,14 @@ def three_in_a_row(turns: Sequence[Turn]) -> Optional[str]:
     return None
 
 
+def pending_question(turn: Turn) -> Optional[str]:
+    """The slot the bot is asking for: the form's `requested_slot`, else the turn's last utter_ask_<slot>."""
+    if turn.requested_slot in ANSWER_FOR_SLOT:
+        return turn.requested_slot
+    asks = [r[len(ASK_PREFIX):] for r in turn.responses if r.startswith(ASK_PREFIX)]
+    return asks[-1] if asks and asks[-1] in ANSWER_FOR_SLOT and turn.requested_slot is None else None
+
+
 def _bot_turn(patient: str, new_events: List[Dict[str, Any]], tracker: Dict[str, Any]) -> Turn:
     bot = [e for e in new_events if e.get("event") == "bot"]
     return Turn(
@@ -212,12 +221,12 @@ def replay(assistant: Assistant, conversation: Conversation, run: str) -> Outcom
             paused = bool(tracker.get("paused")) or any(e.get("event") == "pause" for e in events[seen:])
             seen = len(events)
             message = None
-            slot = turns[-1].requested_slot
+            slot = pending_question(turns[-1])
             if (tracker.get("slots") or {}).get("triage_result") is not None:
                 stopped = "result"
             elif paused or any(r.startswith(HANDOFF_PREFIX) for r in turns[-1].responses):
                 stopped = "person"
-            elif slot not in ANSWER_FOR_SLOT:
+            elif slot is None:
                 stopped = "no question"
             else:
                 key = ANSWER_FOR_SLOT[slot]
