@@ -17,9 +17,17 @@ if [ -z "${STAFF_SECRET_KEY:-}" ]; then
   echo "No STAFF_SECRET_KEY set: generated one into .env (git-ignored)." >&2
 fi
 export STAFF_SECRET_KEY
+# The secret Rasa sends the action server (endpoints.yml); without it the action server answers 401/403.
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+  echo "ACTION_SERVER_TOKEN=$ACTION_SERVER_TOKEN" >> .env
+  echo "No ACTION_SERVER_TOKEN set: generated one into .env (git-ignored)." >&2
+fi
+export ACTION_SERVER_TOKEN
+export ACTION_SERVER_HOST=${ACTION_SERVER_HOST:-127.0.0.1}   # where the action server listens
 export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
-export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTION_SERVER_PORT/webhook}
+export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_SERVER_PORT/webhook}
 export TRACKER_STORE_URL=${TRACKER_STORE_URL:-sqlite:///$PWD/var/tracker.db}
 export LOCK_STORE_URL=${LOCK_STORE_URL:-}
 export WEB_PORT=${WEB_PORT:-8000}

@@ -3,8 +3,9 @@
     RASA_AUTH_TOKEN=... clinic-rasa run --model models/clinic.tar.gz --enable-api ...
     clinic-rasa run actions --actions actions
 
-It installs log masking in every process, and for `run` (the Rasa server) the hardened message
-processor and the HTTP guards. It refuses to start an HTTP API without authentication or a CORS
+It installs log masking in every process, for `run` (the Rasa server) the hardened message
+processor and the HTTP guards, and for `run actions` the action server's address and token check
+(clinic.hardening.action_server). It refuses to start an HTTP API without authentication or a CORS
 wildcard. The API token comes from the environment (`RASA_AUTH_TOKEN`) or a file
 (`RASA_AUTH_TOKEN_FILE`), never from the command line, where `ps` would show it to every user of
 the machine: the launcher hands it to Rasa inside the process. Written for Rasa 3.6 (checked at start).
@@ -105,6 +106,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of `clinic-rasa`."""
     argv = check_arguments(list(sys.argv[1:] if argv is None else argv))
     install(server=argv[:1] == ["run"] and argv[1:2] != ["actions"])
+    if argv[:2] == ["run", "actions"]:
+        from clinic.hardening import action_server
+
+        action_server.install()  # 127.0.0.1 unless ACTION_SERVER_HOST; ACTION_SERVER_TOKEN required
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *argv]

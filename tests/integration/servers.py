@@ -30,6 +30,8 @@ from tests.twilio_support import message_form, signed_request
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "clinic.tar.gz"
 API_TOKEN = "integration-test-token"
+# The secret Rasa sends the action server (endpoints.yml); the action server refuses calls without it.
+ACTION_TOKEN = "integration-action-server-token"
 # The staff console's secret in tests (signs cookies, derives conversation keys).
 STAFF_SECRET_KEY = "integration-staff-secret"
 # The Twilio channel runs with test credentials; its REST calls go to a local fake, never to Twilio.
@@ -107,6 +109,7 @@ class RunningAssistant:
             TRACKER_STORE_URL=self.tracker_store_url,
             LOCK_STORE_URL="",
             RASA_AUTH_TOKEN=API_TOKEN,
+            ACTION_SERVER_TOKEN=ACTION_TOKEN,
             RASA_TELEMETRY_ENABLED="false",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
