@@ -20,10 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from clinic.conversations.store import events, has_events_table
+from clinic.masking import mask_contact, mask_text, mask_value  # noqa: F401  (the one masking, re-exported)
 
-MASK = "•••"
-_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
-_EMAIL = re.compile(r"^([^@\s]+)@([^@\s]+\.[^@\s]+)$")
 _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 
 # (clinic session, sender id) -> number of records erased or anonymised.
@@ -41,43 +39,6 @@ def _resolve(entry: Union[str, Callable]) -> Callable:
         return entry
     module, _, name = entry.partition(":")
     return getattr(importlib.import_module(module), name)
-
-
-def mask_phone(value: str) -> str:
-    """+447700900123 -> +44•••23: enough to tell two numbers apart, not to call one."""
-    digits = re.sub(r"\D", "", value)
-    prefix = "+" if value.strip().startswith("+") else ""
-    if len(digits) < 6:
-        return MASK
-    return f"{prefix}{digits[:2]}{MASK}{digits[-2:]}"
-
-
-def mask_email(value: str) -> str:
-    """jane.doe@example.com -> j•••@example.com."""
-    match = _EMAIL.match(value.strip())
-    if not match:
-        return MASK
-    return f"{match.group(1)[0]}{MASK}@{match.group(2)}"
-
-
-def mask_contact(value: Optional[str]) -> str:
-    """A phone number, e-mail address, name or id, masked for someone who may not see it."""
-    if not value:
-        return ""
-    value = str(value)
-    channel, sep, rest = value.partition(":")
-    if sep and channel.isalpha() and rest:  # e.g. whatsapp:+4477...
-        return f"{channel}:{mask_contact(rest)}"
-    if _EMAIL.match(value.strip()):
-        return mask_email(value)
-    if _PHONE.match(value.strip()) and sum(c.isdigit() for c in value) >= 7:
-        return mask_phone(value)
-    if len(value) <= 6:
-        return MASK
-    return f"{value[:3]}{MASK}{value[-2:]}"
-
-
-mask_sender = mask_contact
 
 
 def conversation_key(secret: str, sender_id: str) -> str:

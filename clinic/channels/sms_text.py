@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from clinic.masking import mask_contact
+
 # Twilio refuses a message body over 1,600 characters (an SMS is then sent as up to 10 segments).
 TWILIO_MAX_BODY = 1600
 # Inbound texts longer than this are not passed to the assistant (Twilio's own SMS maximum).
@@ -79,16 +81,8 @@ def is_whatsapp(address: str) -> bool:
 
 
 def mask_address(address: Optional[str]) -> str:
-    """The address for application logs: `+44*******123` (the channel prefix is kept)."""
-    if not address:
-        return "<none>"
-    prefix = ""
-    value = str(address)
-    if value.lower().startswith(WHATSAPP_PREFIX):
-        prefix, value = value[: len(WHATSAPP_PREFIX)], value[len(WHATSAPP_PREFIX):]
-    if len(value) <= 6:
-        return prefix + "*" * len(value)
-    return prefix + value[:3] + "*" * (len(value) - 6) + value[-3:]
+    """The address for application logs: `+44•••23` (the project's one masking, `clinic.masking`)."""
+    return mask_contact(address) if address else "<none>"
 
 
 def database_error(error: BaseException) -> str:

@@ -161,9 +161,9 @@ def test_addresses(raw, address):
 
 
 def test_numbers_are_masked_for_logs():
-    assert mask_address("+447700900123") == "+44*******123"
-    assert mask_address("whatsapp:+447700900123") == "whatsapp:+44*******123"
-    assert mask_address("+1234") == "*****"
+    assert mask_address("+447700900123") == "+44•••23"
+    assert mask_address("whatsapp:+447700900123") == "whatsapp:+44•••23"
+    assert mask_address("+1234") == "•••"
     assert mask_address(None) == "<none>"
     assert "7700900" not in mask_address("+447700900123")
 
