@@ -25,6 +25,8 @@ class Settings:
     web_port: int
     # Rasa as browsers reach it (the chat widget); empty: the web page's own host on RASA_URL's port.
     rasa_public_url: str
+    # The largest request body the web app reads (chunked bodies included); larger ones get 413.
+    web_max_body_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +40,5 @@ class Settings:
             rasa_auth_token=_env("RASA_AUTH_TOKEN", ""),
             web_port=int(_env("WEB_PORT", "8000")),
             rasa_public_url=_env("RASA_PUBLIC_URL", ""),
+            web_max_body_bytes=int(_env("WEB_MAX_BODY_BYTES", str(64 * 1024))),
         )

@@ -1,10 +1,20 @@
-"""Tables of the staff console: accounts, login sessions, failed logins, audit log."""
+"""Tables of the staff console: accounts, login sessions, sign-in throttle, audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 
 from clinic.db.base import Base
 
@@ -47,15 +57,20 @@ class StaffSession(Base):
     expires_at = Column(DateTime, nullable=False)
 
 
-class LoginFailure(Base):
-    """A failed sign-in, kept a short while for rate limiting."""
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key (username + address, address, username, known device).
 
-    __tablename__ = "staff_login_failures"
+    `key` is a SHA-256 of the kind and its values (no address or username in clear); times are epoch
+    milliseconds, so the backoff is computed by one atomic UPDATE on SQLite and PostgreSQL alike
+    (`clinic.staff.throttle`).
+    """
 
-    id = Column(Integer, primary_key=True)
-    username = Column(String(64), nullable=False, index=True)
-    client_ip = Column(String(64), nullable=False, index=True)
-    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    __tablename__ = "staff_login_throttle"
+
+    key = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    blocked_until_ms = Column(BigInteger, nullable=False, default=0)
+    last_failure_ms = Column(BigInteger, nullable=False, default=0, index=True)
 
 
 class AuditEntry(Base):

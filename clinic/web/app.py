@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import List
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from clinic.config import Settings
 from clinic.web import widget
+from clinic.web.limits import BodySizeLimit
 from clinic.web.staff import staff_app
 
 
@@ -31,5 +34,6 @@ def routes() -> List[BaseRoute]:
 
 
 def create_app() -> Starlette:
-    """Build the ASGI app."""
-    return Starlette(routes=routes())
+    """Build the ASGI app: every request body is limited (WEB_MAX_BODY_BYTES), chunked ones included."""
+    limit = Settings.from_env().web_max_body_bytes
+    return Starlette(routes=routes(), middleware=[Middleware(BodySizeLimit, max_bytes=limit)])

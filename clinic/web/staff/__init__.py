@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import jinja2
+from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,10 +22,14 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clinic.config import Settings
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import tracker_engine
-from clinic.db.engine import session_factory
+from clinic.db.engine import engine_for, session_factory
+from clinic.masking import mask_text
 from clinic.rasa_api import RasaClient
+from clinic.staff.throttle import SignInThrottle
+from clinic.web.limits import BodySizeLimit
 from clinic.web.staff import bookings, views
 from clinic.web.staff.security import BASE, protected
 from clinic.web.staff.settings import StaffSettings
@@ -65,9 +71,23 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@jinja2.pass_context
+def _masked(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every value a page prints: contact details masked unless the page is for an admin.
+
+    Transcript text, slot and entity values, payloads, names, search terms: whatever a template prints
+    goes through the project's one masking (`clinic.masking.mask_text`), so a new field can't leak.
+    """
+    if context.get("reveal_contacts") is True or value is None or isinstance(value, Markup):
+        return value
+    if isinstance(value, (str, list, tuple, dict)):
+        return mask_text(str(value))
+    return value
+
+
 def _templates() -> Jinja2Templates:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, finalize=_masked
     )
     env.filters["when"] = lambda d: d.strftime("%d %b %Y %H:%M") if d else ""
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.0f}%"
@@ -119,11 +139,15 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        # The web app limits bodies too; this keeps the console safe wherever it is mounted.
+        middleware=[Middleware(SecurityHeaders),
+                    Middleware(BodySizeLimit, max_bytes=Settings.from_env().web_max_body_bytes)],
         exception_handlers={HTTPException: _error, OperationalError: _database_down, 500: _error},
     )
     app.state.settings = settings
     app.state.db = session_factory(settings.database_url)
+    app.state.throttle = SignInThrottle(engine_for(settings.database_url))
+    app.state.password_checks = asyncio.Semaphore(settings.password_checks)
     app.state.conversations = ConversationRepository(tracker_engine(settings.tracker_store_url))
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
     app.state.templates = _templates()

@@ -53,6 +53,8 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
         key = key_of(request, booking.sender_id) if booking.sender_id in senders else None
         by_day.setdefault(booking.starts_at.date(), []).append((booking, key))
     contact: Callable[[str], str] = (lambda c: c) if staff.user.is_admin else mask_contact
+    record(request, staff, "view bookings", target=f"{'week' if week else 'day'} {first.isoformat()}",
+           detail=f"{len(rows)} bookings")
     return render(request, "bookings.html", {
         "by_day": sorted(by_day.items()), "day": day, "week": week, "first": first,
         "last": first + step - timedelta(days=1), "previous": first - step, "next": first + step,

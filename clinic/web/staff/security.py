@@ -1,8 +1,15 @@
-"""Sign-in sessions (HttpOnly, SameSite=Strict, expiring), CSRF tokens, roles; refusals are audited."""
+"""Sign-in sessions (HttpOnly, SameSite=Strict, expiring), CSRF tokens, roles, known devices.
+
+Refusals of signed-in staff are audited. Anonymous requests never write to the audit log (anyone could
+fill it): they are logged as warnings, at most `LOG_BUDGET` a minute per process.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Awaitable, Callable, Optional
@@ -15,11 +22,48 @@ from starlette.responses import RedirectResponse, Response
 from clinic.staff.accounts import audit, csrf_matches, resolve_session
 from clinic.staff.models import StaffSession, StaffUser
 
+logger = logging.getLogger("clinic.staff")
+
 SESSION_COOKIE = "vitawell_staff"
 LOGIN_COOKIE = "vitawell_staff_login"
+# Set when someone signs in, sent only to the sign-in form: this browser is a known device of that user.
+DEVICE_COOKIE = "vitawell_staff_device"
+DEVICE_DAYS = 90
 COOKIE_PATH = "/staff"
 BASE = "/staff"
-MAX_FORM_BYTES = 64 * 1024
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+LOG_BUDGET = 20  # anonymous refusals logged per minute and process; the rest are counted
+
+
+class LogBudget:
+    """At most `per_minute` warnings a minute; then one line saying how many were left out."""
+
+    def __init__(self, per_minute: int = LOG_BUDGET, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._window = -1.0
+        self._used = 0
+        self._dropped = 0
+
+    def warning(self, message: str, *args: object) -> bool:
+        """Log the warning if the budget allows; whether it was logged."""
+        with self._lock:
+            now = self.clock()
+            if now - self._window >= 60:
+                if self._dropped:
+                    logger.warning("staff console: %d more anonymous refusals in the last minute "
+                                   "(not logged)", self._dropped)
+                self._window, self._used, self._dropped = now, 0, 0
+            if self._used >= self.per_minute:
+                self._dropped += 1
+                return False
+            self._used += 1
+        logger.warning(message, *args)
+        return True
+
+
+anonymous_log = LogBudget()
 
 
 @dataclass
@@ -49,6 +93,14 @@ def session_lifetime(request: Request) -> timedelta:
     return timedelta(minutes=request.app.state.settings.session_minutes)
 
 
+def cookie_secure(request: Request) -> bool:
+    """STAFF_COOKIE_SECURE when set; otherwise Secure unless the console is served on localhost."""
+    configured = request.app.state.settings.cookie_secure
+    if configured is not None:
+        return configured
+    return (request.url.hostname or "").lower() not in LOCAL_HOSTS
+
+
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     """The signed, HttpOnly, SameSite=Strict session cookie, expiring with the session."""
     lifetime = session_lifetime(request)
@@ -59,7 +111,7 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.cookie_secure,
+        secure=cookie_secure(request),
     )
 
 
@@ -82,8 +134,8 @@ def session_token(request: Request) -> Optional[str]:
 
 
 def new_login_nonce() -> str:
-    """A CSRF token for the sign-in form (mirrored in a cookie by set_login_cookie)."""
-    return secrets.token_urlsafe(24)
+    """A CSRF token for the sign-in form (mirrored in a cookie by set_login_cookie); hex, like sessions'."""
+    return secrets.token_hex(24)
 
 
 def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
@@ -95,8 +147,40 @@ def set_login_cookie(request: Request, response: Response, nonce: str) -> None:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.cookie_secure,
+        secure=cookie_secure(request),
     )
+
+
+def set_device_cookie(request: Request, response: Response, username: str, device: str) -> None:
+    """Remember this browser as a known device of `username` (signed, HttpOnly, sign-in form only)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _serializer(request, "staff-device").dumps({"u": username, "d": device}),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        path=f"{BASE}/login",
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request),
+    )
+
+
+def known_device(request: Request, username: str) -> str:
+    """The browser's device id if it signed in as `username` before (a valid device cookie), else ""."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 512:
+        return ""
+    try:
+        value = _serializer(request, "staff-device").loads(raw, max_age=DEVICE_DAYS * 24 * 3600)
+    except BadSignature:
+        return ""
+    if not isinstance(value, dict) or value.get("u") != username or not isinstance(value.get("d"), str):
+        return ""
+    return value["d"][:64]
+
+
+def new_device_id() -> str:
+    """A random id for a browser that has just signed in."""
+    return secrets.token_hex(16)
 
 
 def login_nonce_matches(request: Request, submitted: Optional[str]) -> bool:
@@ -113,11 +197,19 @@ def login_nonce_matches(request: Request, submitted: Optional[str]) -> bool:
 
 def refuse(request: Request, action: str, reason: str, username: Optional[str] = None,
            target: Optional[str] = None, status: int = 403) -> Response:
-    """Audit the refusal, then answer with a plain explanation (never a stack trace)."""
-    with request.app.state.db() as db:
-        audit(db, action, outcome="refused", username=username, target=target,
-              client_ip=client_ip(request), detail=reason)
-        db.commit()
+    """Record the refusal, then answer with a plain explanation (never a stack trace).
+
+    `username` is the signed-in staff member: their refusals are audited. Without one the request is
+    anonymous, and only logged (within the budget): no audit row before authentication.
+    """
+    if username:
+        with request.app.state.db() as db:
+            audit(db, action, outcome="refused", username=username, target=target,
+                  client_ip=client_ip(request), detail=reason)
+            db.commit()
+    else:
+        anonymous_log.warning("staff console refused anonymous %s from %s: %s", action[:80],
+                              client_ip(request), reason)
     templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"base": BASE, "status": status, "message": reason, "staff": None},
@@ -146,18 +238,15 @@ def protected(handler: Handler, admin: bool = False) -> Callable[[Request], Awai
                 "Your session has expired or is not valid. Please sign in again."
             )
             if request.method == "GET":
-                with request.app.state.db() as db:
-                    audit(db, action, outcome="refused", client_ip=client_ip(request), detail=reason)
-                    db.commit()
+                anonymous_log.warning("staff console refused anonymous %s from %s: %s", action[:80],
+                                      client_ip(request), reason)
                 next_path = quote(request.url.path, safe="/")
                 response = RedirectResponse(f"{BASE}/login?next={next_path}", status_code=303)
                 clear_session_cookie(response)
                 return response
             return refuse(request, action, reason, status=401)
         if request.method == "POST":
-            if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-                return refuse(request, action, "That form is too large.", context.user.username, status=413)
-            form = await request.form()
+            form = await request.form()  # bodies are limited by clinic.web.limits.BodySizeLimit
             request.state.form = form
             if not csrf_matches(context.csrf_token, form.get("csrf_token")):
                 return refuse(

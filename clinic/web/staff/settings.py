@@ -6,10 +6,13 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Optional
 
 from clinic.config import Settings
 
 logger = logging.getLogger("clinic.staff")
+SWITCH = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True)
@@ -18,11 +21,14 @@ class StaffSettings:
 
     secret_key: str
     session_minutes: int
-    cookie_secure: bool
+    # None: Secure unless the console is served on localhost (decided per request by its host).
+    cookie_secure: Optional[bool]
     database_url: str
     tracker_store_url: str
     rasa_url: str
     rasa_auth_token: str
+    # Password checks (argon2, 64 MiB and ~0.1 s each) run at once per process; more get 503 at once.
+    password_checks: int = 4
 
     @classmethod
     def from_env(cls) -> StaffSettings:
@@ -33,10 +39,13 @@ class StaffSettings:
             secret = secrets.token_urlsafe(32)
             logger.warning("STAFF_SECRET_KEY is not set: staff sessions end when the web app restarts.")
         minutes = os.environ.get("STAFF_SESSION_MINUTES", "").strip()
+        secure = os.environ.get("STAFF_COOKIE_SECURE", "").strip().lower()
+        checks = os.environ.get("STAFF_PASSWORD_CHECKS", "").strip()
         return cls(
             secret_key=secret,
             session_minutes=int(minutes) if minutes.isdigit() and int(minutes) > 0 else 480,
-            cookie_secure=os.environ.get("STAFF_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
+            cookie_secure=SWITCH.get(secure),
+            password_checks=int(checks) if checks.isdigit() and int(checks) > 0 else 4,
             database_url=base.database_url,
             tracker_store_url=base.tracker_store_url,
             rasa_url=base.rasa_url,

@@ -21,26 +21,31 @@ from clinic.db.booking import Booking
 from clinic.privacy import conversation_key, erase_patient, mask_contact
 from clinic.rasa_api import RasaUnavailable
 from clinic.staff.accounts import (
-    TooManyAttempts,
     audit,
     authenticate,
     end_session,
+    normalise_username,
     resolve_session,
     start_session,
 )
 from clinic.staff.models import AuditEntry
+from clinic.staff.throttle import Throttled
 from clinic.web.staff import charts
 from clinic.web.staff.security import (
     BASE,
-    MAX_FORM_BYTES,
     StaffContext,
+    anonymous_log,
     clear_session_cookie,
     client_ip,
+    cookie_secure,
+    known_device,
     login_nonce_matches,
+    new_device_id,
     new_login_nonce,
     refuse,
     session_lifetime,
     session_token,
+    set_device_cookie,
     set_login_cookie,
     set_session_cookie,
 )
@@ -61,9 +66,10 @@ NOTICES = {
 
 def render(request: Request, name: str, context: Dict, status: int = 200,
            staff: Optional[StaffContext] = None) -> Response:
-    """A page with the layout's common values."""
+    """A page with the layout's common values; contact details printed masked unless for an admin."""
     notice = NOTICES.get(request.query_params.get("notice", ""))
-    values = {"base": BASE, "staff": staff, "notice": notice, **context}
+    values = {"base": BASE, "staff": staff, "notice": notice, **context,
+              "reveal_contacts": bool(staff and staff.user.is_admin)}
     return request.app.state.templates.TemplateResponse(request, name, values, status_code=status)
 
 
@@ -130,58 +136,80 @@ async def login_page(request: Request) -> Response:
     return _login_form(request, error=None, status=200)
 
 
-def _login_form(request: Request, error: Optional[str], status: int, username: str = "") -> Response:
+def _login_form(request: Request, error: Optional[str], status: int, username: str = "",
+                headers: Optional[Dict[str, str]] = None) -> Response:
     nonce = new_login_nonce()
+    https_needed = cookie_secure(request) and request.url.scheme != "https"
     response = render(request, "login.html", {
         "error": error, "username": username, "next": _safe_next(request.query_params.get("next")),
-        "csrf_token": nonce,
+        "csrf_token": nonce, "https_needed": https_needed,
     }, status=status)
+    response.headers.update(headers or {})
     set_login_cookie(request, response, nonce)
     return response
 
 
+def _wait(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 async def login(request: Request) -> Response:
-    """Check the CSRF token, the rate limit and the password; then start a session."""
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return refuse(request, "login", "That form is too large.", status=413)
-    form = await request.form()
-    username = str(form.get("username") or "").strip()[:64]
+    """The CSRF token, then the throttle (before any password check), then the password; a session.
+
+    Nothing here writes to the audit log before the password is right: anonymous attempts are counted
+    in the throttle and logged within a budget, so they can't flood the audit log.
+    """
+    form = await request.form()  # bodies are limited by clinic.web.limits.BodySizeLimit
+    username = normalise_username(str(form.get("username") or ""))[:64]
     password = str(form.get("password") or "")
     if not login_nonce_matches(request, form.get("csrf_token")):
         return refuse(request, "login",
-                      "The sign-in form expired or was forged. Reload the page and try again.",
-                      username=username or None)
+                      "The sign-in form expired or was forged. Reload the page and try again.")
     if not username or not password:
         return _login_form(request, "Enter your username and password.", 400, username)
     ip = client_ip(request)
+    throttle = request.app.state.throttle
+    device = known_device(request, username)
+    keys = throttle.keys(username, ip, device)
+    try:
+        await run_in_threadpool(throttle.reserve, keys)
+    except Throttled as throttled:
+        anonymous_log.warning("staff console: sign-in as %s from %s throttled (%s key, %d s)",
+                              username, ip, throttled.kind, throttled.retry_after)
+        return _login_form(
+            request,
+            f"Too many failed sign-ins. For this account's safety, signing in from here is paused: "
+            f"try again in {_wait(throttled.retry_after)}.",
+            429, username, headers={"Retry-After": str(throttled.retry_after)},
+        )
+    checks = request.app.state.password_checks
+    if checks.locked():  # every password check slot is busy: answer now rather than queue
+        await run_in_threadpool(throttle.release, keys)
+        return _login_form(request, "The console is busy signing other people in. Please try again in a "
+                                    "moment.", 503, username, headers={"Retry-After": "1"})
 
     def check():
         with request.app.state.db() as db:
-            try:
-                user = authenticate(db, username, password, ip)
-            except TooManyAttempts:
-                audit(db, "login", outcome="refused", username=username, client_ip=ip,
-                      detail="too many failed sign-ins")
-                db.commit()
-                return "limited", None
+            user = authenticate(db, username, password)
             if user is None:
-                audit(db, "login", outcome="refused", username=username, client_ip=ip,
-                      detail="wrong username or password")
-                db.commit()
-                return "wrong", None
+                return None
             token, _ = start_session(db, user, session_lifetime(request))
             audit(db, "login", username=user.username, client_ip=ip)
             db.commit()
-            return "ok", token
+            return token
 
-    outcome, token = await run_in_threadpool(check)
-    if outcome == "limited":
-        return _login_form(request, "Too many failed sign-ins. Please wait 15 minutes and try again.", 429,
-                           username)
-    if outcome == "wrong":
+    async with checks:
+        token = await run_in_threadpool(check)
+    if token is None:
+        anonymous_log.warning("staff console: wrong password for %s from %s", username, ip)
         return _login_form(request, "Wrong username or password.", 401, username)
+    await run_in_threadpool(throttle.succeeded, keys)
     response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
     set_session_cookie(request, response, token)
+    set_device_cookie(request, response, username, device or new_device_id())
     return response
 
 
@@ -253,6 +281,8 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
     rows = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     if query:
         record(request, staff, "search conversations", detail=f"{len(shown)} found")
+    else:
+        record(request, staff, "list conversations", detail=f"page {page}, {len(rows)} shown")
     return render(request, "conversations.html", {
         "rows": [(s, key_of(request, s.sender_id)) for s in rows],
         "total": len(summaries), "found": len(shown), "page": page, "pages": pages,
@@ -271,6 +301,7 @@ async def inbox(request: Request, staff: StaffContext) -> Response:
     for summary in waiting:
         said = [item.text for item in transcript(repo.events_for(summary.sender_id)) if item.kind == "user"]
         rows.append((summary, key_of(request, summary.sender_id), said[-1] if said else ""))
+    record(request, staff, "view inbox", detail=f"{len(rows)} waiting")
     return render(request, "inbox.html", {"rows": rows, "show_sender": sender_display(staff)}, staff=staff)
 
 
@@ -376,6 +407,7 @@ async def insights(request: Request, staff: StaffContext) -> Response:
                                       "Messages not understood (nlu_fallback), % per day"),
     })
     weakest = [(w, key_of(request, w.sender_id)) for w in figures.weakest]
+    record(request, staff, "view insights", detail=f"{len(weakest)} messages shown")
     return render(request, "insights.html", {"figures": figures, "plots": plots, "weakest": weakest},
                   staff=staff)
 
@@ -388,6 +420,7 @@ async def audit_log(request: Request, staff: StaffContext) -> Response:
         query = query.where(AuditEntry.target == key_of(request, sender))
     with request.app.state.db() as db:
         entries: List[AuditEntry] = list(db.scalars(query))
+    record(request, staff, "view audit log", target=key_of(request, sender) if sender else None)
     return render(request, "audit.html", {"entries": entries, "sender": sender}, staff=staff)
 
 
