@@ -156,6 +156,11 @@ def _wait(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def _busy(request: Request, username: str) -> Response:
+    return _login_form(request, "The console is busy signing other people in. Please try again in a moment.",
+                       503, username, headers={"Retry-After": "1"})
+
+
 async def login(request: Request) -> Response:
     """The CSRF token, then the throttle (before any password check), then the password; a session.
 
@@ -170,6 +175,9 @@ async def login(request: Request) -> Response:
                       "The sign-in form expired or was forged. Reload the page and try again.")
     if not username or not password:
         return _login_form(request, "Enter your username and password.", 400, username)
+    checks = request.app.state.password_checks
+    if checks.locked():  # every password check is busy: answer at once rather than queue
+        return _busy(request, username)
     ip = client_ip(request)
     throttle = request.app.state.throttle
     device = known_device(request, username)
@@ -185,11 +193,9 @@ async def login(request: Request) -> Response:
             f"try again in {_wait(throttled.retry_after)}.",
             429, username, headers={"Retry-After": str(throttled.retry_after)},
         )
-    checks = request.app.state.password_checks
-    if checks.locked():  # every password check slot is busy: answer now rather than queue
+    if checks.locked():  # they all became busy meanwhile: this attempt was not checked, so it doesn't count
         await run_in_threadpool(throttle.release, keys)
-        return _login_form(request, "The console is busy signing other people in. Please try again in a "
-                                    "moment.", 503, username, headers={"Retry-After": "1"})
+        return _busy(request, username)
 
     def check():
         with request.app.state.db() as db:
