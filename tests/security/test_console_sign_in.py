@@ -178,3 +178,6 @@ def test_a_sign_in_from_anywhere_but_localhost_sets_secure_cookies(console):
         assert "only signs in over HTTPS" in page.text
     with client(console) as http:  # http://127.0.0.1: a developer's machine
         assert "Secure" not in http.get("/staff/login").headers["set-cookie"]
+        # a TLS proxy on this host that passes Host: 127.0.0.1 but says it was HTTPS
+        proxied = http.get("/staff/login", headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in proxied.headers["set-cookie"]

@@ -94,11 +94,16 @@ def session_lifetime(request: Request) -> timedelta:
 
 
 def cookie_secure(request: Request) -> bool:
-    """STAFF_COOKIE_SECURE when set; otherwise Secure unless the console is served on localhost."""
+    """STAFF_COOKIE_SECURE when set; otherwise Secure unless the console is served on localhost.
+
+    Served over HTTPS (also behind a proxy that sends X-Forwarded-Proto, which uvicorn reads from
+    127.0.0.1) always counts as "not localhost", so a proxy that passes Host: 127.0.0.1 still gets
+    Secure cookies.
+    """
     configured = request.app.state.settings.cookie_secure
     if configured is not None:
         return configured
-    return (request.url.hostname or "").lower() not in LOCAL_HOSTS
+    return request.url.scheme == "https" or (request.url.hostname or "").lower() not in LOCAL_HOSTS
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
