@@ -63,7 +63,7 @@ def mask_contact(value: Optional[str]) -> str:
 
 def _phone_in_text(match: re.Match) -> str:
     found = match.group(0)
-    if _NOT_A_PHONE.fullmatch(found):
+    if _NOT_A_PHONE.fullmatch(found.lstrip("(")):
         return found
     return mask_contact(found)
 

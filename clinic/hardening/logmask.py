@@ -1,5 +1,7 @@
 """Mask phone numbers, e-mail addresses and names in every log line of a process.
 
+Phone numbers and e-mail addresses are masked by the project's one masking (`clinic.masking.mask_text`:
+`+44•••56`, `j•••@example.com`, linear time on any input); names, which only log lines need, here.
 `install()` wraps the log record factory, so records from any logger (Rasa's structlog output,
 Sanic, rasa_sdk, the clinic's own) are masked before any handler formats them.
 """
@@ -9,10 +11,8 @@ from __future__ import annotations
 import logging
 import re
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# 7 to 15 digits, optionally after + or 00, with spaces, dots, dashes, slashes or brackets between.
-PHONE = re.compile(r"(?<![\w.:/-])(?:\+|00)?\(?\d(?:[\s().\-/]{0,2}\d){6,14}(?![\w:])")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+from clinic.masking import mask_text
+
 # "my name is Anna Berg", "I'm called Anna", "name: Anna", JSON "patient_name": "Anna Berg".
 NAME_PHRASE = re.compile(
     r"(?i:\b(?:my name is|my name's|i am called|i'm called|this is|name\s*[:=]))\s*"
@@ -30,19 +30,11 @@ NAME_FIELD = re.compile(
 MASK = "***"
 
 
-def _phone(match: re.Match) -> str:
-    text = match.group(0)
-    if ISO_DATE.match(text):
-        return text
-    return MASK + "phone" + MASK
-
-
 def mask(text: str) -> str:
     """`text` with e-mail addresses, phone numbers and names replaced by markers."""
     if not text:
         return text
-    text = EMAIL.sub(MASK + "email" + MASK, text)
-    text = PHONE.sub(_phone, text)
+    text = mask_text(text)
     text = NAME_FIELD.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}name{MASK}{m.group('quote')}",
                           text)
     return NAME_PHRASE.sub(_name, text)

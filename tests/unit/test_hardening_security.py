@@ -30,7 +30,7 @@ from clinic.hardening.launcher import UnsafeConfiguration, check_arguments
 def test_mask_hides_phone_numbers_emails_and_names(secret, line):
     masked = logmask.mask(line)
     assert secret not in masked
-    assert "***" in masked
+    assert "***name***" in masked or "•••" in masked  # contact details by clinic.masking
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_installed_masking_applies_to_every_logger(caplog):
         logging.getLogger("some.library").warning("contact: anna@example.org")
     text = caplog.text
     assert "+49 170 1234567" not in text and "anna@example.org" not in text
-    assert "***phone***" in text and "***email***" in text
+    assert "+49•••67" in text and "a•••@example.org" in text
 
 
 def test_launcher_refuses_an_api_without_authentication():
