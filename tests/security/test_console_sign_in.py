@@ -139,10 +139,11 @@ def test_a_burst_of_password_checks_is_bounded_and_the_console_keeps_answering(c
     statuses = [status for status, _, _ in results]
     assert set(statuses) <= {401, 503} and 503 in statuses, statuses
     assert all(retry == "1" for status, retry, _ in results if status == 503)
-    # the excess is refused at once, not queued behind the argon2 checks (40 queued checks, two at a
-    # time, would take 20 times one check); on 2 busy shared cores "at once" is within a few seconds
-    busy = sorted(elapsed for status, _, elapsed in results if status == 503)
-    assert statistics.median(busy) < 1.5 and max(busy) < 5, busy
+    # the excess is refused at once, not queued behind the argon2 checks: answered sooner than the
+    # checked attempts (compared within the run, so the shared machine's load cancels out)
+    busy = [elapsed for status, _, elapsed in results if status == 503]
+    checked = [elapsed for status, _, elapsed in results if status == 401]
+    assert statistics.median(busy) < statistics.median(checked), (busy, checked)
     assert timings and max(timings) < 1.0, timings  # and the console kept answering meanwhile
 
 
