@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from clinic.masking import mask_text
 from clinic.staff.models import ROLES, AuditEntry, StaffSession, StaffUser, utcnow
 
 logger = logging.getLogger("clinic.staff")
@@ -146,21 +147,25 @@ def audit(
     client_ip: Optional[str] = None,
     detail: Optional[str] = None,
 ) -> AuditEntry:
-    """Record who did (or was refused) what; refusals are also logged as warnings."""
+    """Record who did (or was refused) what; refusals are also logged as warnings.
+
+    Targets and details are masked (a phone number typed into a URL stays out of the log in clear);
+    conversations appear by their opaque key.
+    """
     entry = AuditEntry(
         at=utcnow(),
         username=username,
         action=action[:64],
-        target=target[:128] if target else None,
+        target=mask_text(target[:128]) if target else None,
         outcome=outcome,
         client_ip=(client_ip or "")[:64] or None,
-        detail=detail,
+        detail=mask_text(detail[:2000]) if detail else None,
     )
     db.add(entry)
     if outcome != "ok":
         logger.warning(
-            "staff console refused %s for %s from %s: %s",
-            action, username or "-", client_ip, detail or outcome,
+            "staff console refused %r for %s from %s: %s",
+            action[:80], username or "-", client_ip, entry.detail or outcome,
         )
     return entry
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from clinic.config import Settings
+from clinic.hardening import logmask
 from clinic.web import widget
 from clinic.web.limits import BodySizeLimit
 from clinic.web.staff import staff_app
@@ -34,6 +35,10 @@ def routes() -> List[BaseRoute]:
 
 
 def create_app() -> Starlette:
-    """Build the ASGI app: every request body is limited (WEB_MAX_BODY_BYTES), chunked ones included."""
+    """Build the ASGI app: every request body is limited (WEB_MAX_BODY_BYTES), chunked ones included.
+
+    Log lines of the process are masked like the Rasa servers' (phone numbers, e-mails, names).
+    """
+    logmask.install()
     limit = Settings.from_env().web_max_body_bytes
     return Starlette(routes=routes(), middleware=[Middleware(BodySizeLimit, max_bytes=limit)])

@@ -28,6 +28,7 @@ from tests.security.console_support import (
     WHATSAPP_SENDER,
     SignIn,
     client,
+    csrf_of,
     signed_in,
     start_console,
 )
@@ -121,6 +122,16 @@ def test_every_read_of_patient_data_is_audited(console):
         assert rows[-1].client_ip == "127.0.0.1"
         assert PHONE not in (rows[-1].target or "") + (rows[-1].detail or "")
     assert audit_rows(console, username="kim", action="view transcript")[-1].target == keys()[0]
+
+
+def test_a_phone_number_typed_into_a_url_is_not_kept_in_clear(console):
+    reviewer = signed_in(console, "kim")
+    assert reviewer.get(f"/staff/conversations/{PHONE}").status_code == 404
+    assert reviewer.post(f"/staff/bookings/{PHONE}/no-show",
+                         data={"csrf_token": csrf_of(reviewer.get("/staff/inbox").text)}).status_code == 404
+    rows = audit_rows(console, username="kim", outcome="refused")
+    assert len(rows) >= 2 and not [r for r in rows if PHONE[3:] in (r.target or "") + (r.detail or "")]
+    assert PHONE[3:] not in console.app.log()
 
 
 def count_audit_rows(console):

@@ -213,7 +213,7 @@ def refuse(request: Request, action: str, reason: str, username: Optional[str] =
                   client_ip=client_ip(request), detail=reason)
             db.commit()
     else:
-        anonymous_log.warning("staff console refused anonymous %s from %s: %s", action[:80],
+        anonymous_log.warning("staff console refused anonymous %r from %s: %s", action[:80],
                               client_ip(request), reason)
     templates = request.app.state.templates
     return templates.TemplateResponse(
@@ -243,7 +243,7 @@ def protected(handler: Handler, admin: bool = False) -> Callable[[Request], Awai
                 "Your session has expired or is not valid. Please sign in again."
             )
             if request.method == "GET":
-                anonymous_log.warning("staff console refused anonymous %s from %s: %s", action[:80],
+                anonymous_log.warning("staff console refused anonymous %r from %s: %s", action[:80],
                                       client_ip(request), reason)
                 next_path = quote(request.url.path, safe="/")
                 response = RedirectResponse(f"{BASE}/login?next={next_path}", status_code=303)

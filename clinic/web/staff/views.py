@@ -185,7 +185,7 @@ async def login(request: Request) -> Response:
     try:
         await run_in_threadpool(throttle.reserve, keys)
     except Throttled as throttled:
-        anonymous_log.warning("staff console: sign-in as %s from %s throttled (%s key, %d s)",
+        anonymous_log.warning("staff console: sign-in as %r from %s throttled (%s key, %d s)",
                               username, ip, throttled.kind, throttled.retry_after)
         return _login_form(
             request,
@@ -210,7 +210,7 @@ async def login(request: Request) -> Response:
     async with checks:
         token = await run_in_threadpool(check)
     if token is None:
-        anonymous_log.warning("staff console: wrong password for %s from %s", username, ip)
+        anonymous_log.warning("staff console: wrong password for %r from %s", username, ip)
         return _login_form(request, "Wrong username or password.", 401, username)
     await run_in_threadpool(throttle.succeeded, keys)
     response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
