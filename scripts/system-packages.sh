@@ -15,6 +15,7 @@ packages=(
   "nginx          /usr/sbin/nginx"                    # the reverse proxy of make run-scaled and deploy/
   "openssl        /usr/bin/openssl"                   # the proxy's self-signed certificate in make run-scaled
   "curl           /usr/bin/curl"                      # readiness checks in the run scripts
+  "systemd        /usr/bin/systemd-analyze"           # the tests check deploy/systemd's units with it
 )
 
 # SYSTEM_PACKAGES_ROOT: tests only, a directory the paths are looked up under (to pose as a bare machine).

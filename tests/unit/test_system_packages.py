@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "system-packages.sh"
-PACKAGES = ["postgresql", "redis-server", "chromium", "nginx", "openssl", "curl"]
+PACKAGES = ["postgresql", "redis-server", "chromium", "nginx", "openssl", "curl", "systemd"]
 
 
 def run_as_user(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -49,4 +49,4 @@ def test_only_the_missing_packages_are_named(bare_machine):
         (bare_machine / present).touch()
     done = run_as_user("--check", env={"SYSTEM_PACKAGES_ROOT": str(bare_machine)})
     assert done.returncode == 1
-    assert done.stderr.strip() == "Missing Debian packages: redis-server openssl curl"
+    assert done.stderr.strip() == "Missing Debian packages: redis-server openssl curl systemd"

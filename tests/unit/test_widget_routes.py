@@ -58,6 +58,14 @@ def test_demo_page_uses_the_configured_public_bot_url(client, monkeypatch):
     assert "https://bot.vitawell.example wss://bot.vitawell.example" in policy
 
 
+def test_behind_the_proxy_the_bot_is_the_pages_own_origin(client, monkeypatch):
+    monkeypatch.setenv("RASA_PUBLIC_URL", "/")
+    response = client.get("/", headers={"host": "127.0.0.1:8080"})
+    assert 'data-bot-url="http://127.0.0.1:8080"' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "connect-src 'self' http://127.0.0.1:8080 ws://127.0.0.1:8080;" in policy
+
+
 def test_demo_page_ignores_a_bot_url_that_is_not_http(client, monkeypatch):
     monkeypatch.setenv("RASA_PUBLIC_URL", 'javascript:alert(1)//"><script>')
     response = client.get("/")

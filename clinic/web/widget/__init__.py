@@ -85,8 +85,14 @@ async def widget_js(request: Request) -> Response:
 
 
 def bot_url_for(request: Request, settings: Settings) -> Optional[str]:
-    """Where browsers reach Rasa: RASA_PUBLIC_URL, else this page's host on RASA_URL's port."""
-    if settings.rasa_public_url:
+    """Where browsers reach Rasa: RASA_PUBLIC_URL, else this page's host on RASA_URL's port.
+
+    RASA_PUBLIC_URL="/" means this page's own origin: a reverse proxy (deploy/nginx) serves the web app
+    and Rasa's /socket.io/ on one address, whatever scheme and port the patient came in by.
+    """
+    if settings.rasa_public_url == "/":
+        url = f"{request.url.scheme}://{request.url.netloc}"
+    elif settings.rasa_public_url:
         url = settings.rasa_public_url.rstrip("/")
     else:
         port = urlsplit(settings.rasa_url).port or 5005
