@@ -22,6 +22,7 @@ import httpx
 from tests.integration.servers import BIN, ROOT, wait_until
 
 STAFF_SECRET_KEY = "supervised-staff-secret"
+ACTION_SERVER_TOKEN = "supervised-action-server-token"
 
 
 @dataclass
@@ -41,6 +42,7 @@ class SupervisedRun:
             DATABASE_URL=f"sqlite:///{self.workdir / 'clinic.db'}",
             TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
             RASA_AUTH_TOKEN="supervised-api-token",
+            ACTION_SERVER_TOKEN=ACTION_SERVER_TOKEN,
             STAFF_SECRET_KEY=STAFF_SECRET_KEY,
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="3",

@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.chat import new_sender, texts
 from tests.integration.servers import free_port
-from tests.integration.supervised import SupervisedRun, process_exists
+from tests.integration.supervised import ACTION_SERVER_TOKEN, SupervisedRun, process_exists
 from tests.integration.test_widget_browser import Widget, new_page
 from tests.twilio_support import message_form, signed_request, twiml_texts
 
@@ -155,9 +155,11 @@ def test_rasas_http_api_and_the_action_server_are_not_reachable_through_the_prox
         proxied = httpx.request(method, scaled.proxy + path, json=with_text(body, "proxied"), timeout=30,
                                 headers={"Accept": "application/json"})
         assert proxied.status_code == 404 and "Rasa" not in proxied.text, (path, proxied.text)
-    assert httpx.post(actions + "/webhook", json=call, timeout=30).status_code == 200
+    secret = {"Authorization": f"Bearer {ACTION_SERVER_TOKEN}"}
+    assert httpx.post(actions + "/webhook", json=call, headers=secret, timeout=30).status_code == 200
     for path in ("/webhook", "/actions"):
-        assert httpx.post(scaled.proxy + path, json=call, timeout=30).status_code in (404, 405), path
+        proxied = httpx.post(scaled.proxy + path, json=call, headers=secret, timeout=30)
+        assert proxied.status_code in (404, 405), path
         assert httpx.get(scaled.tls + path, verify=False, timeout=30).status_code == 404, path
     # Only the direct event reached the conversation.
     tracker = httpx.get(f"{rasa}/conversations/{sender}/tracker?token={TOKEN}", timeout=30).json()
