@@ -17,7 +17,7 @@ SPACY_MODEL := build/spacy-clinic
 SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
 .PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled \
-  system-packages
+  system-packages bench-scaled
 
 # Debian packages (PostgreSQL, Redis, Chromium, nginx...): installed when missing as root, else the command to run.
 system-packages:
@@ -83,12 +83,16 @@ audit: tools
 	$(PY) scripts/audit.py
 
 # Several Rasa servers sharing PostgreSQL (tracker store, clinic database) and Redis (lock store).
-run-scaled: system-packages train
+run-scaled: system-packages train node
 	scripts/run-scaled.sh
 
 # Load benchmark against a stock `rasa init` assistant (not part of `make test`): results/bench.json.
 bench: system-packages train
 	$(PY) scripts/bench.py
+
+# The scale-out profile through nginx, 1 then 2 Rasa servers (not part of `make test`): results/bench-scaled.json.
+bench-scaled: system-packages train node
+	$(PY) scripts/bench_scaled.py
 
 # NLU measurements (not part of `make test`): 5-fold cross-validation on data/, the held-out files
 # tests/nlu_holdout.yml and tests/independent/*/nlu.yml (reports + confusion matrix in results/), a printed

@@ -22,7 +22,18 @@ import httpx
 from tests.integration.servers import BIN, ROOT, wait_until
 
 STAFF_SECRET_KEY = "supervised-staff-secret"
+API_TOKEN = "supervised-api-token"
 ACTION_SERVER_TOKEN = "supervised-action-server-token"
+
+
+def effective(name: str, ours: str) -> str:
+    """The value the script will use: scripts/env.sh reads the checkout's .env over the environment."""
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            if line.startswith(f"{name}="):
+                return line.split("=", 1)[1].strip()
+    return ours
 
 
 @dataclass
@@ -41,7 +52,7 @@ class SupervisedRun:
             VAR_DIR=str(self.workdir),
             DATABASE_URL=f"sqlite:///{self.workdir / 'clinic.db'}",
             TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'tracker.db'}",
-            RASA_AUTH_TOKEN="supervised-api-token",
+            RASA_AUTH_TOKEN=API_TOKEN,
             ACTION_SERVER_TOKEN=ACTION_SERVER_TOKEN,
             STAFF_SECRET_KEY=STAFF_SECRET_KEY,
             RASA_TELEMETRY_ENABLED="false",
@@ -58,6 +69,16 @@ class SupervisedRun:
             stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
+
+    @property
+    def api_token(self) -> str:
+        """The Rasa HTTP API's token in this run."""
+        return effective("RASA_AUTH_TOKEN", API_TOKEN)
+
+    @property
+    def action_server_token(self) -> str:
+        """The action server's secret in this run."""
+        return effective("ACTION_SERVER_TOKEN", ACTION_SERVER_TOKEN)
 
     def alive(self) -> bool:
         """The script (supervisord) still runs."""

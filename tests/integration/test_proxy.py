@@ -15,13 +15,12 @@ import pytest
 
 from tests.integration.chat import new_sender, texts
 from tests.integration.servers import free_port
-from tests.integration.supervised import ACTION_SERVER_TOKEN, SupervisedRun, process_exists
+from tests.integration.supervised import SupervisedRun, process_exists
 from tests.integration.test_widget_browser import Widget, new_page
 from tests.twilio_support import message_form, signed_request, twiml_texts
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "supervised-api-token"
 TWILIO_TOKEN = "proxy-twilio-auth-token"
 
 
@@ -53,7 +52,8 @@ def scaled(tmp_path_factory):
     try:
         run.wait_for(f"{proxy}/health", 300, "web app through the proxy")
         for offset in (0, 1):
-            run.wait_for(f"http://127.0.0.1:{ports['RASA_PORT'] + offset}/status?token={TOKEN}", 600, "Rasa")
+            status = f"http://127.0.0.1:{ports['RASA_PORT'] + offset}/status?token={run.api_token}"
+            run.wait_for(status, 600, "Rasa")
         yield run
     finally:
         run.stop()
@@ -140,13 +140,14 @@ def test_rasas_http_api_and_the_action_server_are_not_reachable_through_the_prox
     say(scaled.proxy, sender, "hi")
     call = {"next_action": "action_session_start", "sender_id": sender, "tracker": {"sender_id": sender,
             "events": [], "slots": {}, "latest_message": {}}, "domain": {}, "version": "3.6.2"}
+    token = scaled.api_token
     requests = [
-        ("POST", f"/model/parse?token={TOKEN}", {"text": "hi"}),
-        ("GET", f"/conversations/{sender}/tracker?token={TOKEN}", None),
-        ("POST", f"/conversations/{sender}/tracker/events?token={TOKEN}", {"event": "bot", "text": "{via}"}),
-        ("GET", f"/status?token={TOKEN}", None),
+        ("POST", f"/model/parse?token={token}", {"text": "hi"}),
+        ("GET", f"/conversations/{sender}/tracker?token={token}", None),
+        ("POST", f"/conversations/{sender}/tracker/events?token={token}", {"event": "bot", "text": "{via}"}),
+        ("GET", f"/status?token={token}", None),
         ("GET", "/version", None),
-        ("GET", f"/domain?token={TOKEN}", None),
+        ("GET", f"/domain?token={token}", None),
     ]
     for method, path, body in requests:
         direct = httpx.request(method, rasa + path, json=with_text(body, "direct"), timeout=30,
@@ -155,14 +156,14 @@ def test_rasas_http_api_and_the_action_server_are_not_reachable_through_the_prox
         proxied = httpx.request(method, scaled.proxy + path, json=with_text(body, "proxied"), timeout=30,
                                 headers={"Accept": "application/json"})
         assert proxied.status_code == 404 and "Rasa" not in proxied.text, (path, proxied.text)
-    secret = {"Authorization": f"Bearer {ACTION_SERVER_TOKEN}"}
+    secret = {"Authorization": f"Bearer {scaled.action_server_token}"}
     assert httpx.post(actions + "/webhook", json=call, headers=secret, timeout=30).status_code == 200
     for path in ("/webhook", "/actions"):
         proxied = httpx.post(scaled.proxy + path, json=call, headers=secret, timeout=30)
         assert proxied.status_code in (404, 405), path
         assert httpx.get(scaled.tls + path, verify=False, timeout=30).status_code == 404, path
     # Only the direct event reached the conversation.
-    tracker = httpx.get(f"{rasa}/conversations/{sender}/tracker?token={TOKEN}", timeout=30).json()
+    tracker = httpx.get(f"{rasa}/conversations/{sender}/tracker?token={scaled.api_token}", timeout=30).json()
     bot_texts = [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
     assert "direct" in bot_texts and "proxied" not in bot_texts
 
@@ -198,7 +199,7 @@ def test_a_crashed_rasa_server_is_restarted_while_the_other_answers(scaled):
         except httpx.HTTPStatusError as error:
             raise AssertionError(scaled.log("nginx")[-1500:] + scaled.log("supervisord")[-800:]) from error
         assert "squeez" in reply.lower(), n
-    second = f"http://127.0.0.1:{scaled.ports['RASA_PORT'] + 1}/status?token={TOKEN}"
+    second = f"http://127.0.0.1:{scaled.ports['RASA_PORT'] + 1}/status?token={scaled.api_token}"
     took = scaled.wait_for(second, 300, "restarted Rasa server")
     assert scaled.pid("rasa-2") not in (0, killed)
     assert "exited: rasa-2 (terminated by SIGKILL" in scaled.log("supervisord")

@@ -28,7 +28,7 @@ def make_run(tmp_path_factory):
         run.wait_for(f"http://127.0.0.1:{ports['ACTION_SERVER_PORT']}/health", 300, "action server")
         run.wait_for(f"http://127.0.0.1:{ports['WEB_PORT']}/health", 300, "web app")
         run.wait_for(f"http://127.0.0.1:{ports['RASA_PORT']}/", 600, "Rasa server")
-        run.wait_for(f"http://127.0.0.1:{ports['RASA_PORT']}/status?token=supervised-api-token", 600, "model")
+        run.wait_for(f"http://127.0.0.1:{ports['RASA_PORT']}/status?token={run.api_token}", 600, "model")
         yield run
     finally:
         run.stop()
