@@ -20,8 +20,11 @@ MAX_CONTACT_TEXT = 200
 MAX_EMAIL_LENGTH = 254
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}")
+# Linear on any text: the local part (at most 64 characters, RFC 5321) starts where a run of its
+# characters starts, labels are at most 63 characters (tests/unit/test_regex_budget.py).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+                    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,63}")
 _NAME_INTRO = re.compile(
     r"^(?:(?:hi|hello|hey|ok|okay|sure|yes)[,.!]?\s+)?(?:my name is|my name's|name is|name's|i am|i'm|im|"
     r"it's|its|this is|call me)(?:\s+|$)",
