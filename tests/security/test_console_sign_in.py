@@ -41,7 +41,7 @@ def test_an_attackers_100_failures_do_not_stop_the_real_user_from_their_own_addr
     # three guesses are checked, then each waits twice as long; a refused guess is neither checked
     # nor counted (only the few let through after a wait are)
     assert statuses[:3] == [401, 401, 401] and set(statuses) == {401, 429}, statuses
-    assert statuses.count(401) <= 8 and statuses.count(429) >= 90, statuses
+    assert statuses.count(401) <= 10 and statuses.count(429) >= 90, statuses  # 3 + one per doubled wait
     throttled = attacker.attempt("kim", PASSWORD)  # even the right password waits, from there
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
     assert "Too many failed sign-ins" in throttled.text and "try again in" in throttled.text
