@@ -24,7 +24,7 @@ PHONE_IN_TEXT = re.compile(
 )
 # Found by PHONE_IN_TEXT but not phone numbers: 2026-11-26, 192.168.10.20, 0.9876543.
 _NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,3}(?:\.\d{1,3}){3}|\d{1,3}\.\d+")
-_EMAIL = re.compile(r"([^@\s]{1,64})@([^@\s]{1,253}\.[^@\s]{1,63})")
+_EMAIL = re.compile(r"(?<![^@\s])([^@\s]{1,64})@([^@\s]{1,253}\.[^@\s]{1,63})")
 _PHONE = re.compile(r"\+?[\d\s().\-/]{7,30}")
 _CHANNEL = re.compile(r"([A-Za-z]{1,16}):(.+)", re.DOTALL)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import re
 
+from clinic.masking import EMAIL_IN_TEXT as EMAIL  # noqa: F401  (the patterns the log masking uses)
+from clinic.masking import PHONE_IN_TEXT as PHONE  # noqa: F401
 from clinic.masking import mask_text
 
 # "my name is Anna Berg", "I'm called Anna", "name: Anna", JSON "patient_name": "Anna Berg".
