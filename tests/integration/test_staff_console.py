@@ -219,8 +219,6 @@ def test_a_staff_reply_reaches_a_socketio_patient_live(assistant, web_app, staff
 
     import socketio
 
-    session_id = f"web-{uuid.uuid4().hex[:12]}"
-    key = conversation_key(STAFF_SECRET_KEY, session_id)
     reply_text = "Hello from the Vitawell team: we can see you tomorrow at 10."
 
     async def patient():
@@ -231,8 +229,10 @@ def test_a_staff_reply_reaches_a_socketio_patient_live(assistant, web_app, staff
         # long-polling: this engineio release needs a newer aiohttp for its websocket transport
         await client.connect(assistant.url, socketio_path="/socket.io", transports=["polling"])
         try:
-            await client.emit("session_request", {"session_id": session_id})
-            assert (await asyncio.wait_for(received.get(), 30))[0] == "confirmed"
+            await client.emit("session_request", {"session_id": None})  # the server issues the id
+            confirmed, session_id = await asyncio.wait_for(received.get(), 30)
+            assert confirmed == "confirmed"
+            key = conversation_key(STAFF_SECRET_KEY, session_id)
             await client.emit("user_uttered", {"message": "can I talk to someone", "session_id": session_id})
             said = []
             while not any("member of staff will reply" in t for t in said):

@@ -9,8 +9,9 @@
  *
  * Safety: every text, the patient's and the bot's, is put in the page with textContent or text
  * nodes, never as HTML; links in bot messages become <a> only for http(s) addresses.
- * Persistence: one session id per browser (localStorage), the conversation kept in localStorage
- * under that id, messages written while offline kept and sent once connected again.
+ * Persistence: one session id per browser (localStorage), issued by the server (session_confirm:
+ * a signed `web:...` id; an id the server did not issue is replaced), the conversation kept in
+ * localStorage under that id, messages written while offline kept and sent once connected again.
  */
 (function (io, script) {
   "use strict";
@@ -129,13 +130,29 @@
   var tabId = perTab.get("tab") || randomId();
   perTab.set("tab", tabId);
 
+  // The session id is issued by the server (session_confirm) and kept here; until then it is "".
+  var ISSUED_SESSION = /^web:[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{22}$/;
+
   function currentSessionId() {
     var id = shared.get("session");
-    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
-      id = randomId();
-      shared.set("session", id);
-    }
-    return id;
+    return id && ISSUED_SESSION.test(id) ? id : "";
+  }
+
+  // The server confirmed (or replaced) the session: keep its id, and move what was written meanwhile.
+  function adoptSession(id) {
+    if (typeof id !== "string" || !ISSUED_SESSION.test(id) || id === state.sessionId) return;
+    var before = state.sessionId;
+    ["log", "owner", "opened"].forEach(function (name) {
+      var value = shared.get(name + "/" + before);
+      if (value !== null && value !== undefined && shared.get(name + "/" + id) == null) {
+        shared.set(name + "/" + id, value);
+      }
+      shared.remove(name + "/" + before);
+    });
+    state.sessionId = id;
+    shared.set("session", id);
+    state.entries = loadEntries();
+    render();
   }
 
   var state = {
@@ -568,9 +585,10 @@
 
   if (socket) {
     socket.on("connect", function () {
-      socket.emit("session_request", { session_id: state.sessionId });
+      socket.emit("session_request", { session_id: state.sessionId || null });
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (id) {
+      adoptSession(id);
       state.connected = true;
       state.trouble = false;
       renderStatus();
@@ -665,9 +683,8 @@
     shared.remove(key("log"));
     shared.remove(key("owner"));
     shared.remove(key("opened"));
-    var id = randomId();
-    shared.set("session", id);
-    useSession(id);
+    shared.remove("session"); // the server issues the new session's id when the socket reconnects
+    useSession("");
     showNote("");
     input.focus();
   }
