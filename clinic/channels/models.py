@@ -1,4 +1,4 @@
-"""Tables of the messaging channels: opt-out state per address, numbered options awaiting a reply."""
+"""Tables of the messaging channels: opt-out state, numbered options awaiting a reply, messages seen."""
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, String
 
@@ -27,3 +27,16 @@ class MessagingReplyOptions(Base):
     address = Column(String(ADDRESS_LENGTH), primary_key=True)
     options = Column(JSON, nullable=False)
     sent_at = Column(DateTime(timezone=True), nullable=False)
+
+
+# Twilio's MessageSid: "SM"/"MM" + 32 hex characters.
+MESSAGE_SID_LENGTH = 64
+
+
+class MessagingInbound(Base):
+    """An inbound message already handled (by MessageSid), kept 48 hours, shared by every Rasa replica."""
+
+    __tablename__ = "messaging_inbound"
+
+    message_sid = Column(String(MESSAGE_SID_LENGTH), primary_key=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, index=True)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, List, Optional, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from clinic.channels.models import MessagingConsent, MessagingReplyOptions
+from clinic.channels.models import (
+    MESSAGE_SID_LENGTH,
+    MessagingConsent,
+    MessagingInbound,
+    MessagingReplyOptions,
+)
 from clinic.channels.sms_text import Option
 
 T = TypeVar("T")
+
+# How long a MessageSid is remembered: Twilio retries within minutes; a replay later than this is stale.
+INBOUND_KEPT = timedelta(hours=48)
 
 
 class MessagingRepository:
@@ -91,3 +99,26 @@ class MessagingRepository:
             session.flush()
 
         self._upsert(remember)
+
+    def first_delivery(self, message_sid: str, now: Optional[datetime] = None) -> bool:
+        """Record `message_sid`; False if it was already handled in the last 48 hours (a replay or retry).
+
+        The primary key makes this atomic across Rasa replicas: of two concurrent deliveries one wins.
+        Sids older than 48 hours are deleted on the way.
+        """
+        now = now or datetime.now(timezone.utc)
+        sid = message_sid[:MESSAGE_SID_LENGTH]
+        try:
+            with self._sessions.begin() as session:
+                session.query(MessagingInbound).filter(
+                    MessagingInbound.received_at < now - INBOUND_KEPT
+                ).delete(synchronize_session=False)
+                session.add(MessagingInbound(message_sid=sid, received_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_everything_about(self, address: str) -> None:
+        """Erase an address's reply options (the patient asked to delete their data)."""
+        with self._sessions.begin() as session:
+            session.query(MessagingReplyOptions).filter_by(address=address).delete()

@@ -9,6 +9,11 @@ Registered in credentials.yml as `clinic.channels.twilio_channel.TwilioChannel`;
 - Replies go back as TwiML in the webhook response; buttons become numbered options, and a reply of
   the number or the button's title picks the button's payload.
 - STOP (and synonyms) and START (and synonyms) are stored; nothing is sent to an opted-out address.
+- A message whose `MessageSid` was already handled in the last 48 hours (a replayed or retried
+  request, on any replica: the clinic database's `messaging_inbound`) gets an empty answer and never
+  reaches the bot twice.
+- Requests without a valid signature are limited per client address (RATE_LIMIT_UNSIGNED_PER_IP,
+  default 20 a minute): beyond it they get 429.
 - Proactive messages (staff replies, confirmations) go out through `get_output_channel()`, which
   Rasa uses for `?output_channel=twilio` on its HTTP API (see README, "SMS and WhatsApp").
 """
@@ -47,6 +52,8 @@ from clinic.channels.sms_text import (
     render_turn,
 )
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
+from clinic.hardening.http import client_address, trusted_proxies
+from clinic.hardening.ratelimit import limiter_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +81,7 @@ class InboundRequest:
     content_type: str
     body: bytes
     signature: Optional[str]
+    client: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,8 @@ class TwilioChannel(InputChannel):
         self.settings = settings
         self.repository = repository
         self.sender = TwilioSender(settings, repository)
+        self.unsigned_limiter = limiter_from_env("RATE_LIMIT_UNSIGNED_PER_IP", "20/60",
+                                                 scope="twilio-unsigned")
 
     def get_output_channel(self) -> OutputChannel:
         """The REST output channel Rasa uses for proactive messages (`?output_channel=twilio`)."""
@@ -204,6 +214,8 @@ class TwilioChannel(InputChannel):
                 content_type=request.headers.get("content-type", ""),
                 body=request.body or b"",
                 signature=request.headers.get("x-twilio-signature"),
+                client=client_address(request.ip, request.headers.get("x-forwarded-for"),
+                                      trusted_proxies()),
             )
             try:
                 reply = await self.handle(
@@ -255,6 +267,8 @@ class TwilioChannel(InputChannel):
         """Verify, then answer one inbound message (TwiML), honouring opt-outs and numbered options."""
         form = self._verified_form(inbound)
         if isinstance(form, WebhookReply):
+            if form.status == 403 and not await self.unsigned_limiter.acquire(inbound.client):
+                return refuse(429, "Too many requests without a valid signature")
             return form
         raw_sender = (form.get("From") or [""])[0]
         address = parse_address(raw_sender)
@@ -267,7 +281,12 @@ class TwilioChannel(InputChannel):
                            mask_address(address))
             return refuse(400, "Bad request: missing Body")
         body = clean_inbound(form["Body"][0])
+        message_sid = (form.get("MessageSid") or [""])[0][:64]
         try:
+            if message_sid and not await _in_executor(self.repository.first_delivery, message_sid):
+                logger.warning("Twilio webhook: message %s from %s was already handled (replayed or "
+                               "retried); not answered again.", message_sid[:40], mask_address(address))
+                return twiml([])
             return await self._answer(address, body, form, on_new_message, texts, ready)
         except SQLAlchemyError as error:
             logger.error("Twilio webhook: the messaging tables are unavailable (run `clinic db upgrade`?); "

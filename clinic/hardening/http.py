@@ -60,6 +60,11 @@ def output_channel_refusal(path: str, requested: Optional[str]) -> Optional[str]
             f"not {requested[:40]!r}: the channel comes from the conversation id, never its latest message")
 
 
+def trusted_proxies() -> List[str]:
+    """RATE_LIMIT_TRUSTED_PROXIES: addresses whose X-Forwarded-For names the client."""
+    return [p.strip() for p in os.environ.get("RATE_LIMIT_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+
 def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: List[str]) -> str:
     """The client's address: the peer's, or the last X-Forwarded-For hop when the peer is a trusted proxy."""
     if forwarded_for and peer in trusted_proxies:
@@ -92,9 +97,7 @@ def install(app: Sanic) -> None:
     """Register the guards on the Rasa server's Sanic app."""
     app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
     ip_limiter = limiter_from_env("RATE_LIMIT_PER_IP", "600/60", scope="ip")
-    trusted_proxies = [
-        p.strip() for p in os.environ.get("RATE_LIMIT_TRUSTED_PROXIES", "").split(",") if p.strip()
-    ]
+    proxies = trusted_proxies()
 
     async def guard(request: Request) -> Optional[HTTPResponse]:
         path = request.path
@@ -120,9 +123,9 @@ def install(app: Sanic) -> None:
             )
         if not path.startswith(ADDRESS_LIMITED_PREFIXES):
             return None
-        address = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted_proxies)
+        address = client_address(request.ip, request.headers.get("x-forwarded-for"), proxies)
         # A trusted proxy's own requests carry many clients: only the clients it names are limited.
-        if address not in trusted_proxies and not await ip_limiter.acquire(address):
+        if address not in proxies and not await ip_limiter.acquire(address):
             logger.warning("Client %s is over its request rate limit.", address)
             return _bot_reply(request.app, SLOW_DOWN, 429)
         if request.method == "POST" and path.rstrip("/") == REST_WEBHOOK:

@@ -38,3 +38,16 @@ def test_opting_out_forgets_pending_options(messaging):
     messaging.remember_reply_options(ADDRESS, [Option(1, "Hard", "/a")])
     messaging.set_opted_out(ADDRESS, True, "stop")
     assert messaging.reply_options(ADDRESS) == []
+
+
+def test_a_message_sid_is_handled_once_within_48_hours(messaging):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    sid = "SM" + "a" * 32
+    assert messaging.first_delivery(sid, now) is True
+    assert messaging.first_delivery(sid, now + timedelta(minutes=5)) is False  # Twilio's retry, a replay
+    assert messaging.first_delivery(sid, now + timedelta(hours=47)) is False
+    assert messaging.first_delivery("SM" + "b" * 32, now) is True
+    # after 48 hours the sid is forgotten (its row deleted by the next delivery)
+    assert messaging.first_delivery(sid, now + timedelta(hours=49)) is True

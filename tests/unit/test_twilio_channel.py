@@ -256,3 +256,25 @@ async def test_logs_show_masked_numbers_only(post, caplog, channel, bot, texts):
     await channel.handle(InboundRequest(URL, FORM, data, headers["X-Twilio-Signature"]), bot, texts)
     assert "+44•••23" in caplog.text
     assert PATIENT not in caplog.text and "7700900" not in caplog.text
+
+
+async def test_a_replayed_message_sid_reaches_the_bot_once(post, bot):
+    form = message_form(PATIENT, "I have a white bump")
+    first = await post(form=form)
+    replay = await post(form=dict(form))  # the same signed request, sent again
+    assert first.status == replay.status == 200
+    assert twiml_texts(first.body) and twiml_texts(replay.body) == []
+    assert len(bot.received) == 1
+
+
+async def test_requests_without_a_valid_signature_are_rate_limited_per_address(channel, bot, texts):
+    from clinic.hardening.ratelimit import Rate, RateLimiter
+
+    channel.unsigned_limiter = RateLimiter(Rate(3, 60))
+    data, headers = signed_request(URL, message_form(PATIENT, "hi"), "not-the-token")
+    forged = InboundRequest(URL, headers["Content-Type"], data, headers["X-Twilio-Signature"], "203.0.113.7")
+    statuses = [(await channel.handle(forged, bot, texts)).status for _ in range(5)]
+    assert statuses == [403, 403, 403, 429, 429]
+    elsewhere = InboundRequest(URL, headers["Content-Type"], data, None, "198.51.100.1")
+    assert (await channel.handle(elsewhere, bot, texts)).status == 403  # another address has its own budget
+    assert bot.received == []
