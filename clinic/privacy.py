@@ -27,6 +27,7 @@ _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 # (clinic session, sender id) -> number of records erased or anonymised.
 PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
     "clinic.booking.erasure:erase_sender",
+    "clinic.channels.erasure:erase_sender",
 ]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
 RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [

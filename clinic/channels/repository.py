@@ -117,8 +117,3 @@ class MessagingRepository:
         except IntegrityError:
             return False
         return True
-
-    def forget_everything_about(self, address: str) -> None:
-        """Erase an address's reply options (the patient asked to delete their data)."""
-        with self._sessions.begin() as session:
-            session.query(MessagingReplyOptions).filter_by(address=address).delete()

@@ -238,3 +238,21 @@ def test_retention_unlinks_old_bookings_and_anonymises_their_patients(tmp_path):
         assert booking.sender_id is None and booking.status == "booked"
         assert db.get(Patient, booking.patient_id).contact.startswith("erased-")
         assert purge_before(db, datetime(2030, 9, 1)) == 0  # idempotent
+
+
+def test_erasing_a_sender_removes_their_pending_sms_options_but_keeps_other_numbers(tmp_path):
+    from clinic.channels.repository import MessagingRepository
+    from clinic.channels.sms_text import Option
+    from tests.booking import prepare_database
+
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    prepare_database(url)
+    messaging = MessagingRepository(session_factory(url))
+    option = Option(number=1, title="Hard", payload="/inform")
+    messaging.remember_reply_options("+447700900123", [option])
+    messaging.remember_reply_options("+447700900999", [option])
+    with session_factory(url)() as db:
+        assert privacy.erase_personal_data(db, "+447700900123") == 1
+        db.commit()
+    assert messaging.reply_options("+447700900123") == []
+    assert messaging.reply_options("+447700900999") == [option]
