@@ -82,7 +82,7 @@ def is_whatsapp(address: str) -> bool:
 
 def mask_address(address: Optional[str]) -> str:
     """The address for application logs: `+44•••23` (the project's one masking, `clinic.masking`)."""
-    return mask_contact(address) if address else "<none>"
+    return mask_contact(address[:64]) if address else "<none>"  # capped: From is the sender's to choose
 
 
 def database_error(error: BaseException) -> str:
