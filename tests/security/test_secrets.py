@@ -50,3 +50,13 @@ def test_ps_shows_no_token_of_the_running_servers(assistant):
     import httpx
 
     assert httpx.get(f"{assistant.url}/status", params={"token": API_TOKEN}, timeout=30).status_code == 200
+
+
+def test_no_launcher_puts_a_secret_on_a_command_line():
+    """make run, make run-scaled, the systemd units: tokens come from the environment only."""
+    launchers = [*(ROOT / "scripts").glob("*.sh"), *(ROOT / "deploy").rglob("*.service"), ROOT / "Makefile"]
+    assert len(launchers) > 3
+    for path in launchers:
+        text = path.read_text()
+        for flag in ("--auth-token", "--jwt-secret", " -t $", "token=$RASA_AUTH_TOKEN\" "):
+            assert flag not in text, (path, flag)
