@@ -91,6 +91,8 @@ class ActionStartBooking(BookingAction):
             or SERVICE_FOR_TRIAGE.get(tracker.get_slot("triage_result") or "")
         )
         events = [SlotSet("booking_blocked", False), SlotSet("booking_outcome", None)]
+        if tracker.get_slot("warning_signs") != "none":  # a maybe earlier is asked again before booking
+            events.append(SlotSet("warning_signs", None))
         events += reset(*(s for s in BOOKING_SLOTS if s != "booking_time"))
         events.append(SlotSet("booking_service", service if service in schedule.services else None))
         # A time button from earlier in the chat starts a booking at that time; anything else starts afresh.

@@ -21,6 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import booking_support as support
+from actions import screening
 from actions.booking_support import QUESTIONS, BookingSystemDown, intent_of, is_interruption, typed_text
 from clinic.booking import handlers
 from clinic.booking.availability import Problem, Schedule
@@ -113,14 +114,7 @@ class BookingFormBase(FormValidationAction, ABC):
     ) -> List[EventType]:
         """Extract and validate (keeping helper slots the extractors set); on failure, end the form."""
         try:
-            extraction_events = await self.get_extraction_events(dispatcher, tracker, domain)
-            tracker.add_slots(extraction_events)
-            validation_events = await self._extract_validation_events(dispatcher, tracker, domain)
-            # rasa-sdk keeps only required slots from extraction; hints like booking_time_hint go first
-            # so that what the validators set wins.
-            required = set(self.domain_slots(domain))
-            helpers = [event for event in extraction_events if event["name"] not in required]
-            return helpers + validation_events
+            return await screening.extract_and_validate(self, dispatcher, tracker, domain)
         except Exception:  # noqa: BLE001  (BookingSystemDown, or a bug: never leave the patient in silence)
             logger.exception("%s failed", self.name())
             dispatcher.utter_message(response="utter_booking_unavailable")
@@ -159,6 +153,33 @@ class ValidateBookingForm(BookingFormBase):
     def name(self) -> str:
         """Name of the action in the domain."""
         return "validate_booking_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        """Nothing more to ask once the screening answer stayed unclear: the booking is not made."""
+        if tracker.get_slot("booking_confirmed") is False and tracker.get_slot("warning_signs") is None:
+            return []
+        return domain_slots
+
+    async def extract_warning_signs(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """Only a clear "none of these" lets a booking go on; a maybe is asked again, then stops it."""
+        answer = screening.read_warning_signs(tracker)
+        if answer is None:
+            return {}
+        if answer == screening.NONE:
+            return {"warning_signs": answer, **screening.ANSWERED}
+        dispatcher.utter_message(response="utter_warning_signs_unclear")
+        events = screening.missed("warning_signs", dispatcher, tracker)
+        if screening.gave_up(events):
+            return {**events, "warning_signs": None, "booking_confirmed": False}
+        return events
 
     async def extract_booking_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

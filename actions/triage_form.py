@@ -1,6 +1,7 @@
 """The triage form: asks only what it doesn't know, reads typed answers and negations."""
 
-from typing import Any, Dict, List, Optional
+import re
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -8,6 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions import screening
+from actions.screening import INTERRUPTIONS, intent_of, typed_text
 from clinic import findings
 
 # Intents whose text may answer the form's question.
@@ -21,14 +24,14 @@ TEXT_READERS = {
 }
 
 
-def _typed_text(tracker: Tracker) -> Optional[str]:
-    """The patient's latest words, or None for a button payload like /inform{...}."""
-    text = (tracker.latest_message or {}).get("text") or ""
-    return None if text.startswith("/") else text
-
-
-def _intent(tracker: Tracker) -> Optional[str]:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+# What a third unreadable answer in a row records: a professional looks at the bump anyway.
+GIVEN_UP = {"bump_hardness": "unsure", "bump_fluid": "unsure", "bump_location": "other"}
+# "on my kneecap", "behind his ear": a place the lexicon doesn't name, said in answer to "where is it?"
+SOME_PLACE = re.compile(
+    r"\b(?:on|under|near|by|next to|beside|behind|above|below|around|in|inside|at)\s+"
+    r"(?:my|his|her|their|the|our|your)\s+[a-z]{3,}",
+    re.IGNORECASE,
+)
 
 
 class ValidateTriageForm(FormValidationAction):
@@ -45,7 +48,7 @@ class ValidateTriageForm(FormValidationAction):
         restart: List[EventType] = []
         if tracker.get_slot("triage_result") is not None:
             restart = self._forget_previous_triage(tracker)
-        return restart + await super().run(dispatcher, tracker, domain)
+        return restart + await screening.extract_and_validate(self, dispatcher, tracker, domain)
 
     @staticmethod
     def _forget_previous_triage(tracker: Tracker) -> List[EventType]:
@@ -75,10 +78,15 @@ class ValidateTriageForm(FormValidationAction):
         return domain_slots
 
     def _read(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
-        """Read the slot from the typed words; re-prompt if the asked question got no answer."""
-        text = _typed_text(tracker)
-        intent = _intent(tracker)
-        if text is None or intent not in ANSWER_INTENTS:
+        """Read the slot from the typed words, in the light of the question asked.
+
+        The answer to the question asked is read whatever the intent classifier made of it ("bone dry"
+        to the fluid question is fluid, "on my kneecap" to the location question a place); an
+        unreadable answer climbs the never-loop ladder (actions/screening.py).
+        """
+        text = typed_text(tracker)
+        intent = intent_of(tracker)
+        if text is None:
             return {}
         asked = tracker.get_slot("requested_slot") == slot
         value = TEXT_READERS[slot](text)
@@ -86,12 +94,32 @@ class ValidateTriageForm(FormValidationAction):
             value = None  # "not sure" answers the question that was asked, not the others
         if value is None and asked and slot == "bump_fluid" and intent in ("affirm", "deny"):
             value = "yes" if intent == "affirm" else "no"
+        if value is None and asked and slot == "bump_location" and SOME_PLACE.search(text):
+            value = "other"
         if value is not None:
-            return {slot: value}
-        if asked and tracker.get_slot(slot) is None and not self._entity_in_message(slot, tracker):
-            dispatcher.utter_message(response="utter_answer_not_understood")
-            return {slot: None}
-        return {}
+            if asked:
+                return {slot: value, **screening.ANSWERED}
+            return {slot: value} if intent in ANSWER_INTENTS else {}
+        if not asked or tracker.get_slot(slot) is not None or self._entity_in_message(slot, tracker):
+            return {}
+        if intent in INTERRUPTIONS:
+            return {}  # a question instead of an answer: the rules answer it, then the form asks again
+        events = screening.missed(slot, dispatcher, tracker)
+        if screening.gave_up(events):
+            dispatcher.utter_message(response="utter_noted_unsure")
+            events[slot] = GIVEN_UP[slot]
+        return events
+
+    async def extract_warning_signs(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """The screening answer: none, or unclear (a maybe: see a doctor if any sign is happening)."""
+        answer = screening.read_warning_signs(tracker)
+        if answer is None:
+            return {}
+        if answer == screening.UNCLEAR:
+            dispatcher.utter_message(response="utter_warning_signs_unclear")
+        return {"warning_signs": answer, **screening.ANSWERED}
 
     @staticmethod
     def _entity_in_message(slot: str, tracker: Tracker) -> bool:

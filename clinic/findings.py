@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from clinic import lexicon
@@ -136,6 +137,11 @@ def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) ->
     return "", -1
 
 
+def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
+    """A phrase that carries its own negation ("nothing comes out") is not turned round again."""
+    return any(word in NEGATION_CUES for word in toks[mention.start:mention.end])
+
+
 _FLIP = {"hardness": {"hard": "soft", "soft": "hard"}, "fluid": {"yes": "no", "no": "yes"}}
 
 
@@ -171,6 +177,8 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         cue, at = _cue_before(toks, m, owner)
         if not cue:
             findings.append(Finding(m.start, m.end, m.kind, m.value))
+        elif cue == "negated" and m.kind in _FLIP and _already_negative(toks, m):
+            findings.append(Finding(at, m.end, m.kind, m.value, negated=True))  # "nah, nothing comes out"
         elif cue == "negated" and m.kind in _FLIP:
             findings.append(Finding(at, m.end, m.kind, _FLIP[m.kind][m.value], negated=True))
     for unsure in unsure_clauses.values():
@@ -180,15 +188,19 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
 
 
 def read(text: str) -> List[Finding]:
-    """Every fact in one message (this module's matcher + the shared scope)."""
+    """Every fact in one message (this module's matcher, misspellings included, + the shared scope)."""
     toks = tokens(text)
-    return interpret(toks, find_mentions(toks))
+    exact = find_mentions(toks)
+    taken = [i for m in exact for i in range(m.start, m.end)]
+    return interpret(toks, exact + fuzzy_mentions(toks, taken))
 
 
 def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:
     """The first decided value, else unsure if the message says so, else None."""
     values = [f.value for f in found if f.entity == entity]
     decided = [v for v in values if v != UNSURE]
+    if len(set(decided)) > 1:
+        return UNSURE  # "maybe hard maybe soft", "not really hard, not really soft"
     if decided:
         return decided[0]
     if values or any(f.entity == UNSURE for f in found):
@@ -259,3 +271,121 @@ def findings_from_text(text: str) -> Findings:
         if f.entity == "red_flag" and f.value not in flags:
             flags.append(f.value)
     return Findings(_answer(found, "hardness"), _answer(found, "fluid"), location, flags)
+
+
+# --- misspellings -------------------------------------------------------------------------------
+# A word no English word list knows, within a small edit distance of exactly one single-word lexicon
+# term, is read as that term: "forhed" -> forehead, "chek" -> cheek, "eyeleed" -> eyelid. Words of
+# ordinary English ("sort", "hand", "check") are never corrected, so "sort of" never reads as soft.
+FUZZY_MIN_LENGTH = 4
+FUZZY_MAX_WORDS = 300  # a pasted essay is not searched word by word
+_ENGLISH_WORDS = None
+
+
+COMMON_WORD_LOG_PROB = -15.0  # spaCy's English word frequencies: above this a word is ordinary English
+ENGLISH_WORDS_CACHE = Path(__file__).resolve().parents[1] / "build" / "english_words.txt"
+
+
+def _english_words() -> frozenset:
+    """Ordinary English word forms: spaCy's lemma table plus every frequent word (spacy-lookups-data).
+
+    Filtered once from the million-word frequency table into build/english_words.txt, read once.
+    """
+    global _ENGLISH_WORDS
+    if _ENGLISH_WORDS is not None:
+        return _ENGLISH_WORDS
+    if ENGLISH_WORDS_CACHE.is_file():
+        _ENGLISH_WORDS = frozenset(ENGLISH_WORDS_CACHE.read_text(encoding="utf-8").split())
+        return _ENGLISH_WORDS
+    import gzip
+    import json
+    from importlib import resources
+
+    data = resources.files("spacy_lookups_data") / "data"
+    with gzip.open((data / "en_lemma_lookup.json.gz").open("rb"), "rt", encoding="utf-8") as handle:
+        lemmas = json.load(handle)
+    with gzip.open((data / "en_lexeme_prob.json.gz").open("rb"), "rt", encoding="utf-8") as handle:
+        frequent = [w for w, p in json.load(handle).items() if p > COMMON_WORD_LOG_PROB and w.isalpha()]
+    words = frozenset(lemmas) | frozenset(lemmas.values()) | frozenset(w.lower() for w in frequent)
+    try:
+        ENGLISH_WORDS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        ENGLISH_WORDS_CACHE.write_text("\n".join(sorted(words)), encoding="utf-8")
+    except OSError:
+        pass  # a read-only checkout computes it again next time
+    _ENGLISH_WORDS = words
+    return words
+
+
+def _single_word_terms() -> Dict[str, Tuple[str, str]]:
+    terms: Dict[str, Tuple[str, str]] = {}
+    for words, kind, value in _PHRASES:
+        if len(words) == 1 and kind != UNSURE and len(words[0]) >= FUZZY_MIN_LENGTH and words[0].isalpha():
+            terms.setdefault(words[0], (kind, value))
+    return terms
+
+
+_SINGLE_WORD_TERMS = _single_word_terms()
+
+
+def corrected(word: str) -> Optional[Tuple[str, str]]:
+    """(kind, value) of the lexicon term a misspelt `word` stands for, or None."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA  # edit distance counting a swapped pair ("nsoe") as one
+
+    if len(word) < FUZZY_MIN_LENGTH or not word.isalpha() or word in _SINGLE_WORD_TERMS:
+        return None
+    if word in _english_words():
+        return None
+    limit = 1 if len(word) <= 5 else 2
+    matches = process.extract(
+        word, list(_SINGLE_WORD_TERMS), scorer=OSA.distance, score_cutoff=limit, limit=3
+    )
+    if not matches:
+        return None
+    best = min(score for _, score, _ in matches)
+    meanings = {_SINGLE_WORD_TERMS[term] for term, score, _ in matches if score == best}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
+def fuzzy_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention]:
+    """Mentions for misspelt words at positions not already `taken` by an exact match."""
+    covered = set(taken)
+    found: List[Mention] = []
+    for i, word in enumerate(toks[:FUZZY_MAX_WORDS]):
+        if i in covered:
+            continue
+        meaning = corrected(word)
+        if meaning is not None:
+            found.append(Mention(i, i + 1, meaning[0], meaning[1]))
+    return found
+
+
+# --- the screening question ---------------------------------------------------------------------
+def _has_phrase(toks: Sequence[str], phrases: Iterable[str]) -> bool:
+    joined = " " + " ".join(toks) + " "
+    return any(" " + " ".join(tokens(phrase)) + " " in joined for phrase in phrases)
+
+
+def screening_answer(text: str) -> Optional[str]:
+    """"present" (a warning sign, named by its place: "the second one"), "none", or None if unreadable.
+
+    Red-flag words themselves are the NLU's (a `red_flag` entity): this reads only what is left.
+    """
+    toks = [t for t in tokens(text) if t not in PUNCTUATION]
+    if not toks or any(m.kind == UNSURE for m in find_mentions(toks)):
+        return None  # "no idea", "not sure": unreadable, so treated as a maybe
+    if _has_phrase(toks, LEXICON.screening_present):
+        return "present"
+    if _has_phrase(toks, LEXICON.screening_none):
+        return "none"
+    return None
+
+
+def red_flag_only_negated(text: str) -> bool:
+    """Whether the message names a red flag only negated or as a worry ("no bleeding", "will it bleed?")."""
+    toks = tokens(text)
+    exact = find_mentions(toks)
+    taken = [i for m in exact for i in range(m.start, m.end)]
+    mentions = exact + fuzzy_mentions(toks, taken)
+    named = any(m.kind == "red_flag" for m in mentions)
+    return named and not any(f.entity == "red_flag" for f in interpret(toks, mentions))

@@ -8,6 +8,7 @@ DIET sees them as lookup features; clinic/findings.py and the spaCy entity ruler
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,8 @@ class Lexicon:
     modifiers: FrozenSet[str]
     needs_owner: FrozenSet[str]
     owners: FrozenSet[str]
+    screening_none: Tuple[str, ...] = ()
+    screening_present: Tuple[str, ...] = ()
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -59,10 +62,37 @@ def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
     return tables
 
 
+_SLOT = re.compile(r"\{([a-z_]+)(\??)\}")
+
+
+def expand(phrase: str, tables: Dict[str, Tuple[str, ...]]) -> Tuple[str, ...]:
+    """A template's phrases: "{change} {degree?} {colour}" -> "gone purple", "turned a bit blue", ...
+
+    `{name}` stands for any phrase of the table `word.name`; `{name?}` also for nothing. How patients
+    describe a warning sign in their own words ("it's gone purplish", "my eye is nearly shut") is a
+    combination of a few small word lists, not a list of every sentence.
+    """
+    match = _SLOT.search(phrase)
+    if match is None:
+        return (" ".join(phrase.split()),)
+    name, optional = match.group(1), match.group(2) == "?"
+    words = list(tables.get(f"word.{name}", ()))
+    if not words:
+        raise ValueError(f"template {phrase!r} names the table word.{name}, which is not defined")
+    if optional:
+        words.append("")
+    head, tail = phrase[: match.start()], phrase[match.end():]
+    return tuple(dict.fromkeys(out for word in words for out in expand(head + word + tail, tables)))
+
+
 @cache
 def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
     """The lexicon in `directory` (data/lookups/ by default), read once per process."""
     tables = read_lookups(directory)
+    tables = {
+        name: tuple(dict.fromkeys(out for phrase in phrases for out in expand(phrase, tables)))
+        for name, phrases in tables.items()
+    }
     terms: Dict[str, Terms] = {entity: {} for entity in ENTITIES}
     for name, phrases in tables.items():
         entity, _, value = name.partition(".")
@@ -82,4 +112,6 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         modifiers=words("location.modifier"),
         needs_owner=words("location.needs_owner"),
         owners=words("location.owner") | words("location.modifier"),
+        screening_none=tables.get("screening.none", ()),
+        screening_present=tables.get("screening.present", ()),
     )

@@ -210,3 +210,61 @@ class UnknownInputGuard(GraphComponent, IntentClassifier):
                 continue
             message.set(INTENT, {**intent, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
         return messages
+
+
+DESCRIBING = frozenset({"hardness", "fluid", "location"})
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagIntent(GraphComponent, IntentClassifier):
+    """The negation-aware reader, not the intent classifier, decides whether a red flag is reported.
+
+    - A message with a stated red flag (a `red_flag` entity) is report_red_flag, whatever else it
+      describes or asks ("hard, no pus, but it's started bleeding"), at full confidence: the fallback
+      never swallows it.
+    - "there's been no bleeding at all" or "could it bleed later?" classified as report_red_flag is given
+      the next intent of the ranking instead.
+    """
+
+    RED_FLAG_INTENT = "report_red_flag"
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagIntent:
+        """Nothing to train."""
+        return cls()
+
+    def _ranking_without_red_flag(self, message: Message) -> List[Dict[str, Any]]:
+        return [r for r in message.get("intent_ranking") or [] if r.get("name") != self.RED_FLAG_INTENT]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """report_red_flag exactly when the reader found a stated red flag (or DIET did, unnegated)."""
+        from clinic import findings
+
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if any(e.get(ENTITY_ATTRIBUTE_TYPE) == "red_flag" for e in message.get(ENTITIES, [])):
+                stated = {"name": self.RED_FLAG_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+                others = self._ranking_without_red_flag(message)
+                message.set(INTENT, stated, add_to_output=True)
+                message.set("intent_ranking", [stated, *others], add_to_output=True)
+                continue
+            if intent.get("name") != self.RED_FLAG_INTENT:
+                continue
+            if not findings.red_flag_only_negated(message.get(TEXT) or ""):
+                continue
+            ranking = self._ranking_without_red_flag(message)
+            describes = any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, []))
+            if describes:  # "soft and yellow in the middle, will it spread?" describes the bump
+                confidence = intent.get(PREDICTED_CONFIDENCE_KEY)
+                described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: confidence}
+                ranking = [described, *(r for r in ranking if r.get("name") != "describe_bump")]
+            if ranking:
+                message.set(INTENT, ranking[0], add_to_output=True)
+                message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

@@ -52,7 +52,10 @@ class ClinicFindings:
         mentions = [
             findings.Mention(ent.start, ent.end, ent.label_, ent.ent_id_) for ent in doc.ents
         ]
-        stated = findings.interpret([_word(t) for t in doc], mentions)
+        words = [_word(t) for t in doc]
+        taken = [i for m in mentions for i in range(m.start, m.end)]
+        mentions += findings.fuzzy_mentions(words, taken)  # "forhed", "chek", "eyeleed"
+        stated = findings.interpret(words, mentions)
         doc.ents = [
             Span(doc, _word_start(doc, f.start), f.end, label=f.entity, span_id=f.value)
             for f in stated

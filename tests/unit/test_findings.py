@@ -125,3 +125,68 @@ def test_three_facts_in_one_message():
 )
 def test_normalise_entity_values(kind, raw, value):
     assert normalise(kind, raw) == value
+
+
+# --- issue 12: misspellings, hedges, screening answers ---------------------------------------------
+import pytest  # noqa: E402
+
+from clinic import findings as _findings  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("on my forhed", "forehead"), ("its on my chek", "cheek"), ("my eyeleed", "eye_area"),
+     ("cheak", "cheek")],
+)
+def test_misspelt_places_are_matched_against_the_lexicon(text, value):
+    assert _findings.location_from_text(text) == value
+
+
+@pytest.mark.parametrize("text", ["sort of", "on my hand", "check it", "I haven't checked"])
+def test_ordinary_english_words_are_never_corrected(text):
+    assert _findings.hardness_from_text(text) in (None, "unsure")
+
+
+def test_a_misspelt_red_flag_is_still_a_red_flag():
+    assert _findings.red_flags_from_text("its bleding") == ["bleeding"]
+
+
+@pytest.mark.parametrize(
+    "text", ["no idea", "can't tell", "haven't checked", "couldn't say", "haven't touched it", "in between"]
+)
+def test_hedges_are_unsure(text):
+    assert _findings.hardness_from_text(text) == "unsure"
+
+
+@pytest.mark.parametrize(
+    "text, answer",
+    [
+        ("nope none", "none"), ("no just annoying", "none"), ("only that it's annoying", "none"),
+        ("none thankfully", "none"), ("the second one", "present"), ("yes", "present"),
+        ("no idea", None), ("hmm", None), ("not sure", None),
+    ],
+)
+def test_screening_answers(text, answer):
+    assert _findings.screening_answer(text) == answer
+
+
+def test_a_red_flag_only_negated_or_as_a_worry():
+    assert _findings.red_flag_only_negated("there's been no bleeding at all")
+    assert _findings.red_flag_only_negated("could it bleed later?")
+    assert not _findings.red_flag_only_negated("it's bleeding")
+    assert not _findings.red_flag_only_negated("a white bump")
+
+
+def test_contradicting_answers_are_unsure():
+    assert _findings.hardness_from_text("maybe hard maybe soft") == "unsure"
+    assert _findings.hardness_from_text("not really hard, not really soft") == "unsure"
+
+
+def test_a_negative_phrase_is_not_turned_round_again():
+    assert _findings.fluid_from_text("nah nothing comes out") == "no"
+    assert _findings.fluid_from_text("nah nothin comes out") == "no"
+
+
+def test_common_words_are_never_read_as_a_misspelt_red_flag():
+    assert _findings.red_flags_from_text("no idea, never squeezed it") == []
+    assert _findings.red_flags_from_text("got a massive whitehead on my chin") == []

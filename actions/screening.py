@@ -1,0 +1,104 @@
+"""Shared by the forms: the screening question and the never-loop ladder for unreadable answers.
+
+- The screening question (`warning_signs`) is asked once per conversation before an assessment or a
+  booking. "None of these" (or the button) is `none`; an answer it can't read is `unclear`, a maybe:
+  the patient is told to see a doctor if any sign is happening, and nothing is booked until it is
+  clear. A yes (the button, "the second one") or red-flag words are a red flag: the SafetyPolicy
+  answers those before any form runs (clinic/safety.py).
+- No question is asked more than twice in the same words: after a second miss the question says
+  what it can take (`needs_answer_help` picks that variant); on a third the form moves on with
+  "not sure" (the triage) or stops (a booking).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from clinic import findings
+
+WARNING_SIGNS = "warning_signs"
+NONE, UNCLEAR = "none", "unclear"
+MISS_LIMIT = 3  # the third unreadable answer in a row moves on
+
+# The patient asked something else: the rules answer it, then the form asks again.
+INTERRUPTIONS = frozenset({
+    "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
+    "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
+    "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data",
+})
+
+ANSWERED = {"question_misses": None, "missed_question": None, "needs_answer_help": False}
+
+
+def typed_text(tracker: Tracker) -> Optional[str]:
+    """The patient's latest words, or None for a button payload like /inform{...}."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return None if text.startswith("/") else text
+
+
+def intent_of(tracker: Tracker) -> Optional[str]:
+    """The latest message's intent."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def misses_so_far(tracker: Tracker, slot: str) -> int:
+    """Unreadable answers in a row to the question for `slot`."""
+    if tracker.get_slot("missed_question") != slot:
+        return 0
+    return int(tracker.get_slot("question_misses") or 0)
+
+
+def missed(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+    """One more unreadable answer to `slot`'s question: say so and ask again, with help the 2nd time.
+
+    Returns the slots to set; at MISS_LIMIT the caller decides how to move on (see `gave_up`).
+    """
+    misses = misses_so_far(tracker, slot) + 1
+    if misses >= MISS_LIMIT:
+        return {**ANSWERED, "question_misses": float(misses), "missed_question": slot}
+    if misses == 1:
+        dispatcher.utter_message(response="utter_answer_not_understood")
+    return {slot: None, "question_misses": float(misses), "missed_question": slot,
+            "needs_answer_help": misses >= 2}
+
+
+def gave_up(events: Dict[str, Any]) -> bool:
+    """Whether `missed()` reached the limit."""
+    return (events.get("question_misses") or 0) >= MISS_LIMIT
+
+
+def read_warning_signs(tracker: Tracker) -> Optional[str]:
+    """none, unclear, or None when the form should not fill it (not asked, a button, a red flag)."""
+    if tracker.get_slot("requested_slot") != WARNING_SIGNS:
+        return None
+    intent = intent_of(tracker)
+    text = typed_text(tracker)
+    if intent == "deny":
+        return NONE
+    if text is None or intent in INTERRUPTIONS or intent == "affirm":
+        return None
+    answer = findings.screening_answer(text)
+    if answer == "present":
+        return None  # the SafetyPolicy has answered it as a red flag
+    return NONE if answer == NONE else UNCLEAR
+
+
+async def extract_and_validate(
+    form: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
+) -> list:
+    """What rasa-sdk's FormValidationAction.run does, keeping the helper slots the extractors set.
+
+    rasa-sdk returns only the validated form slots; the never-loop counters (`question_misses`, ...)
+    and hints like `booking_time_hint` are set by extractors, so they go first and the validators win.
+    Public rasa-sdk methods only.
+    """
+    extraction_events = await form.get_extraction_events(dispatcher, tracker, domain)
+    tracker.add_slots(extraction_events)
+    validation_events = await form.get_validation_events(dispatcher, tracker, domain)
+    tracker.add_slots(validation_events)
+    required = set(form.domain_slots(domain))
+    helpers = [event for event in extraction_events if event["name"] not in required]
+    return helpers + validation_events
