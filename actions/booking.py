@@ -91,7 +91,7 @@ class ActionStartBooking(BookingAction):
             or SERVICE_FOR_TRIAGE.get(tracker.get_slot("triage_result") or "")
         )
         events = [SlotSet("booking_blocked", False), SlotSet("booking_outcome", None)]
-        if tracker.get_slot("warning_signs") != "none":  # a maybe earlier is asked again before booking
+        if tracker.get_slot("warning_signs") not in (None, "none"):  # a maybe earlier is asked again
             events.append(SlotSet("warning_signs", None))
         events += reset(*(s for s in BOOKING_SLOTS if s != "booking_time"))
         events.append(SlotSet("booking_service", service if service in schedule.services else None))
@@ -336,6 +336,9 @@ class ActionManageBooking(BookingAction):
         choice = tracker.get_slot("manage_choice")
         if choice == "keep":
             dispatcher.utter_message(response="utter_booking_kept")
+            return [SlotSet("manage_outcome", "kept"), SlotSet("manage_choice", None)]
+        if choice == "reschedule" and tracker.get_slot("triage_result") == "urgent":
+            dispatcher.utter_message(response="utter_booking_after_doctor")  # cancelling stays possible
             return [SlotSet("manage_outcome", "kept"), SlotSet("manage_choice", None)]
         try:
             if choice == "cancel":

@@ -389,3 +389,8 @@ def red_flag_only_negated(text: str) -> bool:
     mentions = exact + fuzzy_mentions(toks, taken)
     named = any(m.kind == "red_flag" for m in mentions)
     return named and not any(f.entity == "red_flag" for f in interpret(toks, mentions))
+
+
+def asks_to_squeeze(text: str) -> bool:
+    """Whether the message asks about popping or squeezing ("can i pop these little white spots?")."""
+    return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.squeeze_questions)

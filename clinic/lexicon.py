@@ -41,6 +41,7 @@ class Lexicon:
     owners: FrozenSet[str]
     screening_none: Tuple[str, ...] = ()
     screening_present: Tuple[str, ...] = ()
+    squeeze_questions: Tuple[str, ...] = ()
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -114,4 +115,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         owners=words("location.owner") | words("location.modifier"),
         screening_none=tables.get("screening.none", ()),
         screening_present=tables.get("screening.present", ()),
+        squeeze_questions=tables.get("question.squeeze", ()),
     )

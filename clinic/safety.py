@@ -97,6 +97,8 @@ def next_action(turn: Turn) -> Optional[str]:
     if turn.urgent and turn.intent in REPEATS_AFTER_URGENT:
         return _sequence(turn, URGENT_EARLIER, LISTEN)
     warning = SAFETY_WARNINGS.get(turn.intent or "")
+    if warning is None and turn.intent in ("describe_bump", "inform") and findings.asks_to_squeeze(turn.text):
+        warning = SAFETY_WARNINGS["ask_squeeze"]  # a description that asks to pop it: warn first
     if warning and not turn.active_loop and not turn.urgent and _describes_bump(turn.entities):
         return _sequence(turn, warning, TRIAGE_FORM)
     return None
