@@ -65,4 +65,5 @@ def test_flags_accumulate_and_urgency_lasts_fourteen_days():
 def test_a_description_that_asks_to_pop_it_is_warned_first():
     turn = Turn(intent="describe_bump", entities=EYE, text="should i squeeze the white spot under my eye")
     assert safety.next_action(turn) == "utter_squeeze_warning"
-    assert safety.next_action(Turn(intent="describe_bump", entities=EYE, text="white spot under my eye")) is None
+    plain = Turn(intent="describe_bump", entities=EYE, text="white spot under my eye")
+    assert safety.next_action(plain) is None
