@@ -99,6 +99,9 @@ async def extract_and_validate(
     tracker.add_slots(extraction_events)
     validation_events = await form.get_validation_events(dispatcher, tracker, domain)
     tracker.add_slots(validation_events)
+    next_slot = await form.next_requested_slot(dispatcher, tracker, domain)  # a form that overrides
+    if next_slot:  # required_slots (a red flag, an unclear screening) says what it asks next itself
+        validation_events.append(next_slot)
     required = set(form.domain_slots(domain))
     helpers = [event for event in extraction_events if event["name"] not in required]
     return helpers + validation_events

@@ -176,3 +176,97 @@ async def test_yes_does_not_answer_an_unasked_fluid_question(dispatcher, domain)
         dispatcher, domain, text="yes", intent="affirm", slots={"requested_slot": "bump_hardness"},
     )
     assert "bump_fluid" not in slots
+
+
+# --- issue 12: never loop, context, screening -------------------------------------------------------
+def responses(dispatcher):
+    return [m.get("response") for m in dispatcher.messages]
+
+
+async def test_unreadable_answers_climb_the_ladder_and_never_loop(dispatcher, domain):
+    asked = {"requested_slot": "bump_hardness"}
+    first = await run_validator(dispatcher, domain, text="hmm", intent="nlu_fallback", slots=asked)
+    assert first["bump_hardness"] is None and first["question_misses"] == 1
+    assert responses(dispatcher) == ["utter_answer_not_understood"]
+    dispatcher.messages.clear()
+    second = await run_validator(
+        dispatcher, domain, text="asdf", intent="nlu_fallback",
+        slots={**asked, "question_misses": 1.0, "missed_question": "bump_hardness"},
+    )
+    assert second["needs_answer_help"] is True and second["question_misses"] == 2
+    assert responses(dispatcher) == []  # the question's help variant says what it can take
+    third = await run_validator(
+        dispatcher, domain, text="zzz", intent="nlu_fallback",
+        slots={**asked, "question_misses": 2.0, "missed_question": "bump_hardness"},
+    )
+    assert third["bump_hardness"] == "unsure" and third["needs_answer_help"] is False
+    assert responses(dispatcher) == ["utter_noted_unsure"]  # and Rasa's form asks the next question
+
+
+async def test_a_miss_counts_only_for_the_question_it_answers(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="hmm", intent="nlu_fallback",
+        slots={"requested_slot": "bump_fluid", "question_misses": 2.0, "missed_question": "bump_hardness"},
+    )
+    assert slots["question_misses"] == 1
+
+
+@pytest.mark.parametrize(
+    "text,intent,slot,value",
+    [
+        ("bone dry", "ask_pain", "bump_fluid", "no"),  # the answer wins over a misread intent
+        ("nothing inside", "out_of_scope", "bump_fluid", "no"),
+        ("on my kneecap", "inform", "bump_location", "other"),
+        ("forhed", "affirm", "bump_location", "forehead"),
+        ("no idea", "deny", "bump_hardness", "unsure"),
+    ],
+)
+async def test_answers_are_read_in_the_light_of_the_question(dispatcher, domain, text, intent, slot, value):
+    slots = await run_validator(dispatcher, domain, text=text, intent=intent, slots={"requested_slot": slot})
+    assert slots[slot] == value
+
+
+async def test_a_question_instead_of_an_answer_is_left_to_the_rules(dispatcher, domain):
+    events = await ValidateTriageForm().run(
+        dispatcher, make_tracker(active_loop=FORM, text="does it hurt?", intent="ask_pain",
+                                 slots={"requested_slot": "bump_fluid"}), domain,
+    )
+    assert "bump_fluid" not in slot_events(events) and dispatcher.messages == []
+
+
+FACTS = {"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "cheek"}
+
+
+@pytest.mark.parametrize(
+    "text,intent,answer,said",
+    [
+        ("nope none of those", "deny", "none", []),
+        ("only that it's annoying", "inform", "none", []),
+        ("hmm I don't know", "inform", "unclear", ["utter_warning_signs_unclear"]),
+    ],
+)
+async def test_the_screening_answer(dispatcher, domain, text, intent, answer, said):
+    slots = await run_validator(
+        dispatcher, domain, text=text, intent=intent, slots={**FACTS, "requested_slot": "warning_signs"},
+    )
+    assert slots["warning_signs"] == answer
+    assert responses(dispatcher) == said
+
+
+async def test_the_screening_question_comes_before_the_assessment(dispatcher, domain):
+    text = "a hard bump on my cheek, no pus"
+    slots = await run_validator(dispatcher, domain, text=text, intent="describe_bump")
+    assert slots.get("warning_signs") is None  # three facts given, the screening question still to come
+    assert domain["forms"]["triage_form"]["required_slots"][-1] == "warning_signs"
+    assert domain["forms"]["booking_form"]["required_slots"][0] == "warning_signs"
+
+
+async def test_an_urgent_conversation_stays_urgent_in_a_new_session(dispatcher, domain):
+    import time
+
+    recent = {"triage_result": "urgent", "red_flags": ["bleeding"], "urgent_since": time.time() - 3 * 86400}
+    events = await ActionSessionStart().run(dispatcher, make_tracker(slots=recent), domain)
+    assert slot_events(events) == recent
+    old = {**recent, "urgent_since": time.time() - 15 * 86400}
+    events = await ActionSessionStart().run(dispatcher, make_tracker(slots=old), domain)
+    assert slot_events(events) == {}
