@@ -337,9 +337,9 @@ def corrected(word: str) -> Optional[Tuple[str, str]]:
     if word in _english_words():
         return None
     limit = 1 if len(word) <= 5 else 2
-    matches = process.extract(
-        word, list(_SINGLE_WORD_TERMS), scorer=OSA.distance, score_cutoff=limit, limit=3
-    )
+    # A misspelling keeps its first letter ("forhed", "chek"): slang like "laters" is not "blisters".
+    candidates = [term for term in _SINGLE_WORD_TERMS if term[0] == word[0]]
+    matches = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=3)
     if not matches:
         return None
     best = min(score for _, score, _ in matches)

@@ -261,7 +261,7 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
             ranking = self._ranking_without_red_flag(message)
             describes = any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, []))
             if describes:  # "soft and yellow in the middle, will it spread?" describes the bump
-                confidence = intent.get(PREDICTED_CONFIDENCE_KEY)
+                confidence = max(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0), 0.5)
                 described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: confidence}
                 ranking = [described, *(r for r in ranking if r.get("name") != "describe_bump")]
             if ranking:

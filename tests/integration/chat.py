@@ -54,3 +54,17 @@ def book_first_free_time(assistant, sender: str, reply: List[Dict[str, Any]]) ->
     match = REFERENCE.search(said)
     assert match, said
     return match.group(0), day, said
+
+
+SCREENING_QUESTION = "is any of these happening"
+
+
+def asked_screening(messages: List[Dict[str, Any]]) -> bool:
+    """Whether the bot asked the warning-signs screening question."""
+    return SCREENING_QUESTION in texts(messages).lower()
+
+
+def screened(assistant, sender: str, reply: List[Dict[str, Any]], answer: str = "no, none of these"):
+    """The bot's reply once the screening question is answered (asserting that it was asked)."""
+    assert asked_screening(reply), texts(reply)
+    return assistant.say(sender, answer)

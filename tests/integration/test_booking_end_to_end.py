@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.integration.chat import book_first_free_time, buttons, listed, new_sender, texts
+from tests.integration.chat import book_first_free_time, buttons, listed, new_sender, screened, texts
 
 pytestmark = pytest.mark.integration
 
@@ -19,6 +19,7 @@ def booked(assistant):
     sender = new_sender()
     assistant.say(sender, "hi")
     reply = assistant.say(sender, "I have a hard white bump under my eye, no pus")
+    reply = screened(assistant, sender, reply)
     assert "/book_appointment" in [b["payload"] for b in buttons(reply)]
     reply = assistant.say(sender, "/book_appointment")
     assert "When would you like to come in?" in texts(reply), texts(reply)
@@ -44,6 +45,7 @@ def test_the_clinic_sees_the_booking_with_the_triage(assistant, booked):
 def test_bad_answers_get_clear_replies_and_store_nothing(assistant):
     sender = new_sender()
     reply = assistant.say(sender, "I'd like to book a consultation")
+    reply = screened(assistant, sender, reply)  # booking without a triage asks about warning signs first
     assert "When would you like to come in?" in texts(reply)
     reply = assistant.say(sender, "31 February")
     assert "isn't a date on the calendar" in texts(reply) and buttons(reply)
@@ -92,14 +94,14 @@ def test_cancel_needs_the_right_contact_then_rebook(assistant, booked):
     row = listed(assistant, booked["day"])[booked["reference"]]
     assert (row["status"], row["cancelled_by"]) == ("cancelled", "patient")
 
-    reply = assistant.say(sender, "can I book an extraction please")
+    reply = screened(assistant, sender, assistant.say(sender, "can I book an extraction please"))
     reference, day, _ = book_first_free_time(assistant, sender, reply)
     assert reference != booked["reference"] and listed(assistant, day)[reference]["status"] == "booked"
 
 
 def test_move_a_booking_and_it_survives_a_restart_of_every_process(assistant):
     sender = new_sender()
-    reply = assistant.say(sender, "I want to book a facial")
+    reply = screened(assistant, sender, assistant.say(sender, "I want to book a facial"))
     reference, day, said = book_first_free_time(assistant, sender, reply)
     assert "IMAGE Skincare" in said
 
@@ -113,6 +115,7 @@ def test_move_a_booking_and_it_survives_a_restart_of_every_process(assistant):
     reply = assistant.say(sender, "07911123456")
     assert reference in texts(reply)
     reply = assistant.say(sender, "/choose_time")  # "Move it"
+    reply = screened(assistant, sender, reply)  # moving asks about warning signs too
     later = [b for b in buttons(reply) if b["payload"].startswith("/choose_time{")][-1]["payload"]
     reply = assistant.say(sender, later)
     assert f"Move your booking {reference}" in texts(reply), texts(reply)
@@ -121,3 +124,15 @@ def test_move_a_booking_and_it_survives_a_restart_of_every_process(assistant):
     new_start = json.loads(later[len("/choose_time"):])["booking_time"]
     row = listed(assistant, new_start[:10])[reference]
     assert row["starts_at"] == new_start and row["status"] == "booked"
+
+
+def test_an_unclear_screening_answer_books_nothing(assistant):
+    sender = new_sender()
+    reply = assistant.say(sender, "I'd like to book a consultation")
+    for answer in ("hmm", "dunno really", "whatever"):
+        assert "When would you like to come in?" not in texts(reply)
+        reply = assistant.say(sender, answer)
+    assert "see a doctor" in texts(reply) and "VW-" not in texts(reply)
+    tracker = assistant.tracker(sender)
+    assert tracker["slots"]["booking_reference"] is None
+    assert tracker["active_loop"] == {} or tracker["active_loop"].get("name") is None

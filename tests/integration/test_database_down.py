@@ -7,7 +7,7 @@ back, bookings made before are still there and booking works again, without rest
 
 import pytest
 
-from tests.integration.chat import book_first_free_time, listed, new_sender, texts, time_payloads
+from tests.integration.chat import book_first_free_time, listed, new_sender, screened, texts, time_payloads
 from tests.integration.servers import RunningAssistant
 from tests.postgres import fresh_database, stoppable_server
 
@@ -38,7 +38,7 @@ def assistant_on_postgres(database_server, tmp_path_factory, fake_twilio):
 
 def book(assistant, sender):
     """Book the second offered consultation time; (reference, day)."""
-    reply = assistant.say(sender, "I'd like to book a consultation")
+    reply = screened(assistant, sender, assistant.say(sender, "I'd like to book a consultation"))
     reference, day, _ = book_first_free_time(assistant, sender, reply)
     return reference, day
 
@@ -50,7 +50,7 @@ def test_database_down_then_back(assistant_on_postgres, database_server):
 
     # A patient is choosing a time when the database goes down.
     midway = new_sender("dbdown")
-    reply = assistant.say(midway, "I'd like to book a consultation")
+    reply = screened(assistant, midway, assistant.say(midway, "I'd like to book a consultation"))
     offered = time_payloads(reply)
     assert offered, texts(reply)
 
@@ -76,7 +76,8 @@ def test_database_down_then_back(assistant_on_postgres, database_server):
 
         # The triage, the safety warnings and the knowledge answers don't need the database.
         patient = new_sender("dbdown")
-        reply = texts(assistant.say(patient, "I have a hard white bump under my eye, no pus"))
+        reply = assistant.say(patient, "I have a hard white bump under my eye, no pus")
+        reply = texts(screened(assistant, patient, reply))
         assert "millium" in reply and "not a diagnosis" in reply and "permanent scarring" in reply, reply
         reply = texts(assistant.say(patient, "can I squeeze it?"))
         assert "squeez" in reply.lower() and CALL_US not in reply

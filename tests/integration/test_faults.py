@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.integration.chat import new_sender, texts
+from tests.integration.chat import new_sender, screened, texts
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_a_restarted_rasa_server_continues_the_conversation(assistant):
     assert after == before  # nothing lost, nothing changed
     reply = texts(assistant.say(sender, "yes, there's pus"))
     assert "where" in reply.lower()  # the next question, not a new start
-    reply = texts(assistant.say(sender, "chin"))
+    reply = texts(screened(assistant, sender, assistant.say(sender, "chin")))
     assert "pustule" in reply
     slots = assistant.tracker(sender)["slots"]
     assert (slots["bump_hardness"], slots["bump_fluid"], slots["triage_result"]) == ("soft", "yes", "pustule")

@@ -45,7 +45,8 @@ def test_one_conversation_alternating_between_two_servers_loses_and_reorders_not
         ("I have a white bump", "hard"),
         ("it's hard", "fluid"),
         ("no fluid at all", "Where"),
-        ("on my cheek", "millium"),
+        ("on my cheek", "is any of these happening"),
+        ("no, none of these", "millium"),
     ]
     for index, (message, expected) in enumerate(turns):
         server = (first, second)[index % 2]

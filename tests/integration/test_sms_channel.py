@@ -46,6 +46,8 @@ def test_whole_triage_over_sms_with_numbered_and_typed_answers(assistant):
     reply = said(assistant.sms(patient, "NO FLUID"))  # a button's title, any case
     assert "Where is it?" in reply and "4 for Forehead" in reply
     reply = said(assistant.sms(patient, "4"))
+    assert "is any of these happening" in reply and reply.endswith("Reply 1 for No, none of these, 2 for Yes")
+    reply = said(assistant.sms(patient, "1"))
     assert "millium" in reply and reply.endswith("Reply 1 for Book an extraction, 2 for Not now")
     tracker = assistant.tracker(patient)
     slots = tracker["slots"]
@@ -58,6 +60,8 @@ def test_whole_triage_over_sms_with_numbered_and_typed_answers(assistant):
 def test_whatsapp_triage_in_one_message_keeps_the_prefix(assistant):
     patient = "whatsapp:" + new_number()
     reply = said(assistant.sms(patient, "I have a hard white bump under my eye, no pus"))
+    assert "is any of these happening" in reply
+    reply = said(assistant.sms(patient, "none"))
     assert "permanent scarring" in reply
     assert assistant.tracker(patient)["slots"]["triage_result"] == "milia"
 
@@ -118,7 +122,9 @@ def test_stop_is_stored_and_nothing_is_sent_until_start(assistant, fake_twilio):
     send_bot_message(patient, "Would you like to book?", settings=settings,
                      buttons=[{"title": "Book", "payload": "/book_appointment"}])
     assert fake_twilio.api.to(patient)[-1] == "Would you like to book?\n\nReply 1 for Book"
-    assert "Which appointment" in said(assistant.sms(patient, "1"))  # the button's payload starts a booking
+    reply = said(assistant.sms(patient, "1"))  # the button's payload starts a booking
+    assert "is any of these happening" in reply  # with the warning-signs question first
+    assert "Which appointment" in said(assistant.sms(patient, "no none"))
 
 
 async def test_staff_console_replies_reach_sms_patients_through_rasa(assistant, fake_twilio):

@@ -117,8 +117,8 @@ def test_a_patient_triages_with_quick_replies_and_the_history_survives_reload_an
 
     answers = chat.ask("there's a little white bump on my face")
     # Answer the triage questions with the quick replies the bot offers, as a patient would tap them.
-    choices = ["Hard", "No fluid", "Forehead"]
-    for _ in range(4):
+    choices = ["Hard", "No fluid", "Forehead", "No, none of these"]
+    for _ in range(5):
         if any("millium" in a for a in answers):
             break
         offered = chat.log.locator(".replies button").all_inner_texts()
@@ -418,6 +418,8 @@ def test_a_patient_books_an_extraction_in_the_widget_and_the_clinic_sees_it(web_
     chat.open()
     chat.wait_for_opening()
     answers = chat.ask("a hard white bump under my eye, no pus")
+    assert any("is any of these happening" in a for a in answers), answers  # the warning signs first
+    answers = chat.ask(button="No, none of these")
     assert any("permanent scarring" in a for a in answers), answers
     answers = chat.ask(button="Book an extraction")
     assert any("When would you like to come in?" in a for a in answers), answers

@@ -187,6 +187,10 @@ def test_a_negative_phrase_is_not_turned_round_again():
     assert _findings.fluid_from_text("nah nothin comes out") == "no"
 
 
+def test_slang_is_not_a_misspelling():
+    assert _findings.read("laters") == []
+
+
 def test_common_words_are_never_read_as_a_misspelt_red_flag():
     assert _findings.red_flags_from_text("no idea, never squeezed it") == []
     assert _findings.red_flags_from_text("got a massive whitehead on my chin") == []
