@@ -28,10 +28,11 @@ UNSURE_PHRASES = LEXICON.unsure
 NEGATION_CUES = LEXICON.negation_cues | {"n't"}
 
 UNSURE = "unsure"  # a mention kind of its own until its clause tells which question it answers
+NEUTRAL = "neutral"  # "can't see it", "my eye is fine": words that hold their place and state nothing
 # A negation cue reaches this many words forward.
 NEGATION_WINDOW = 4
 PUNCTUATION = frozenset({",", ".", ";", ":", "!", "?", "&", "\n"})
-CONTRACTED_IS = frozenset({"'s", "s"})  # "it's", "there's": a new statement starts
+CONTRACTED_IS = frozenset({"'s", "s", "'re", "'m", "'ve", "'ll"})  # "it's", "they're": a new statement
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[,.;:!?&\n]")
 # Fused negations as patients type them, split the way spaCy's English tokenizer does.
@@ -93,6 +94,7 @@ def _phrases() -> List[Tuple[Tuple[str, ...], str, str]]:
         for phrase in phrases
     ]
     table += [(tuple(tokens(phrase)), UNSURE, UNSURE) for phrase in UNSURE_PHRASES]
+    table += [(tuple(tokens(phrase)), NEUTRAL, NEUTRAL) for phrase in LEXICON.neutral]
     return sorted(table, key=lambda entry: -len(entry[0]))
 
 
@@ -138,8 +140,16 @@ def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) ->
 
 
 def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
-    """A phrase that carries its own negation ("nothing comes out") is not turned round again."""
+    """A negative answer is not turned round again: "nah, nothing comes out", "nah dry" (= no fluid)."""
+    if mention.kind == "fluid" and mention.value == "no":
+        return True
     return any(word in NEGATION_CUES for word in toks[mention.start:mention.end])
+
+
+def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
+    """The patient repeats the question's word, then says no: "pus? no", "bleeding? nope"."""
+    after = toks[mention.end:mention.end + 2]
+    return len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES
 
 
 _FLIP = {"hardness": {"hard": "soft", "soft": "hard"}, "fluid": {"yes": "no", "no": "yes"}}
@@ -163,7 +173,7 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     findings: List[Finding] = []
     answered: Set[Tuple[int, str]] = set()
     for m in mentions:
-        if m.kind == UNSURE:
+        if m.kind in (UNSURE, NEUTRAL):
             continue
         if m.kind in ("hardness", "fluid") and clause_of[m.start] in unsure_clauses:
             unsure = unsure_clauses[clause_of[m.start]]
@@ -175,6 +185,8 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
             if m.start > 0 and toks[m.start - 1] not in LEXICON.owners:
                 continue
         cue, at = _cue_before(toks, m, owner)
+        if not cue and _echoed_then_denied(toks, m):  # "pus? no, never seen any"
+            cue, at = "negated", m.start
         if not cue:
             findings.append(Finding(m.start, m.end, m.kind, m.value))
         elif cue == "negated" and m.kind in _FLIP and _already_negative(toks, m):
@@ -382,13 +394,22 @@ def screening_answer(text: str) -> Optional[str]:
 
 
 def red_flag_only_negated(text: str) -> bool:
-    """Whether the message names a red flag only negated or as a worry ("no bleeding", "will it bleed?")."""
+    """Whether a message the classifier took for a red flag states none ("no bleeding", "will it bleed?").
+
+    The reader decides: a red flag it finds stated is one; one named only negated or as a worry is not;
+    one it can't name at all is kept (the classifier may know words the lexicon lacks) unless the
+    message denies something.
+    """
     toks = tokens(text)
     exact = find_mentions(toks)
     taken = [i for m in exact for i in range(m.start, m.end)]
     mentions = exact + fuzzy_mentions(toks, taken)
-    named = any(m.kind == "red_flag" for m in mentions)
-    return named and not any(f.entity == "red_flag" for f in interpret(toks, mentions))
+    if any(f.entity == "red_flag" for f in interpret(toks, mentions)):
+        return False
+    if any(m.kind == "red_flag" for m in mentions):
+        return True  # named, but only negated or as a worry
+    # Named in words the lexicon doesn't know, and denied: "no, my eye isn't swollen and I can see fine".
+    return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)
 
 
 def asks_to_squeeze(text: str) -> bool:

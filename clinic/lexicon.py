@@ -42,6 +42,7 @@ class Lexicon:
     screening_none: Tuple[str, ...] = ()
     screening_present: Tuple[str, ...] = ()
     squeeze_questions: Tuple[str, ...] = ()
+    neutral: Tuple[str, ...] = ()  # phrases that look like a fact but are not one ("can't see it")
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -116,4 +117,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         screening_none=tables.get("screening.none", ()),
         screening_present=tables.get("screening.present", ()),
         squeeze_questions=tables.get("question.squeeze", ()),
+        neutral=tables.get("neutral", ()),
     )

@@ -59,7 +59,7 @@ class ClinicFindings:
         doc.ents = [
             Span(doc, _word_start(doc, f.start), f.end, label=f.entity, span_id=f.value)
             for f in stated
-            if f.entity != findings.UNSURE
+            if f.entity not in (findings.UNSURE, findings.NEUTRAL)
         ]
         doc.spans[BARE_UNSURE] = [
             Span(doc, f.start, f.end, label=f.entity) for f in stated if f.entity == findings.UNSURE
@@ -95,6 +95,9 @@ def ruler_patterns(nlp: Language, lex: lexicon.Lexicon) -> List[Dict[str, Any]]:
     for phrase in lex.unsure:
         for pattern in _token_patterns(nlp, phrase):
             patterns.append({"label": findings.UNSURE, "id": findings.UNSURE, "pattern": pattern})
+    for phrase in lex.neutral:
+        for pattern in _token_patterns(nlp, phrase):
+            patterns.append({"label": findings.NEUTRAL, "id": findings.NEUTRAL, "pattern": pattern})
     return patterns
 
 

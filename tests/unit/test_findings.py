@@ -194,3 +194,29 @@ def test_slang_is_not_a_misspelling():
 def test_common_words_are_never_read_as_a_misspelt_red_flag():
     assert _findings.red_flags_from_text("no idea, never squeezed it") == []
     assert _findings.red_flags_from_text("got a massive whitehead on my chin") == []
+
+
+# --- classes found on the independent sets (never their messages) ------------------------------
+@pytest.mark.parametrize("text", ["nah dry", "no they're dry, nothing comes out", "pus? no, never seen any"])
+def test_a_no_answer_to_the_fluid_question_is_never_turned_into_yes(text):
+    assert _findings.fluid_from_text(text) == "no"
+
+
+@pytest.mark.parametrize("text", ["I can't see it properly, it's on my back", "my eye is fine", "i can see fine"])
+def test_words_that_only_look_like_vision_trouble_are_not_a_red_flag(text):
+    assert _findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text", ["i can't see out of my eye", "everything is blurry"])
+def test_real_vision_trouble_still_is(text):
+    assert _findings.red_flags_from_text(text) == ["vision_changes"]
+
+
+@pytest.mark.parametrize("text", ["it was tiny on monday and now its like a marble", "its got massive quick"])
+def test_growth_said_by_comparison(text):
+    assert _findings.red_flags_from_text(text) == ["fast_growth"]
+
+
+def test_a_denial_in_words_the_lexicon_lacks_is_not_a_red_flag():
+    assert _findings.red_flag_only_negated("no my eye isn't swollen and i can see fine")
+    assert not _findings.red_flag_only_negated("it looks really angry")  # the classifier's call stands
