@@ -202,7 +202,9 @@ def test_a_no_answer_to_the_fluid_question_is_never_turned_into_yes(text):
     assert _findings.fluid_from_text(text) == "no"
 
 
-@pytest.mark.parametrize("text", ["I can't see it properly, it's on my back", "my eye is fine", "i can see fine"])
+@pytest.mark.parametrize(
+    "text", ["I can't see it properly, it's on my back", "my eye is fine", "i can see fine"]
+)
 def test_words_that_only_look_like_vision_trouble_are_not_a_red_flag(text):
     assert _findings.red_flags_from_text(text) == []
 
