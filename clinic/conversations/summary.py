@@ -59,6 +59,8 @@ class ConversationSummary:
             name, value = data.get("name"), data.get("value")
             if name == "triage_result" and value:
                 self.triage_result = str(value)
+            elif name == "triage_result" and self.triage_result == "urgent":
+                self.triage_result = None  # staff cleared the warning sign (only they can)
             elif name == "red_flags" and value:
                 flags = value if isinstance(value, list) else [value]
                 self.red_flags = sorted(set(self.red_flags) | {str(f) for f in flags})

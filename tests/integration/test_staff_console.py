@@ -249,3 +249,20 @@ def test_a_staff_reply_reaches_a_socketio_patient_live(assistant, web_app, staff
     # its own thread: Playwright's sync API may hold this thread's event loop (browser fixture)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         assert pool.submit(asyncio.run, patient()).result(timeout=180) == reply_text
+
+
+def test_staff_clear_an_urgent_conversation_and_it_is_audited(assistant, web_app, staff):
+    sender = new_sender("urgent")
+    key = conversation_key(STAFF_SECRET_KEY, sender)
+    assert "NHS 111" in texts(assistant.say(sender, "it's started bleeding"))
+    assert "warning sign earlier" in texts(assistant.say(sender, "I have a white bump on my cheek"))
+
+    console = Console(web_app, staff["reviewer"])
+    page = console.get(f"/staff/conversations/{key}").text
+    assert "Clear the warning sign" in page
+    response = console.post(f"/staff/conversations/{key}/clear-urgent", page)
+    assert "warning sign is cleared" in response.text and "Clear the warning sign" not in response.text
+    slots = assistant.tracker(sender)["slots"]
+    assert slots["triage_result"] is None and not slots["red_flags"]
+    assert audited(assistant, "clear urgent", "kim", key) == 1
+    assert "hard" in texts(assistant.say(sender, "I have a white bump on my cheek")).lower()  # triaged again

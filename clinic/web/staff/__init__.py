@@ -130,6 +130,7 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
         Route("/conversations/{key}/reply", protected(views.reply), methods=["POST"]),
         Route("/conversations/{key}/take-over", protected(views.take_over), methods=["POST"]),
         Route("/conversations/{key}/hand-back", protected(views.hand_back), methods=["POST"]),
+        Route("/conversations/{key}/clear-urgent", protected(views.clear_urgent), methods=["POST"]),
         Route("/conversations/{key}/erase", protected(views.erase, admin=True), methods=["POST"]),
         Route("/inbox", protected(views.inbox), methods=["GET"]),
         Route("/insights", protected(views.insights), methods=["GET"]),

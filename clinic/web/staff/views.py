@@ -56,6 +56,7 @@ NOTICES = {
     "sent": "Your reply was sent to the patient.",
     "paused": "You have taken over: the bot is paused for this conversation.",
     "resumed": "The conversation is back with the bot.",
+    "urgent_cleared": "The warning sign is cleared: the patient can be triaged and booked again.",
     "erased": "The conversation and the patient's personal data were erased.",
     "rasa_down": "The assistant could not be reached, so nothing was sent. Try again in a moment.",
     "empty": "Write a message first.",
@@ -356,6 +357,9 @@ async def _conversation_action(request: Request, staff: StaffContext, action: st
         elif action == "take over":
             await rasa.pause(sender)
             notice = "paused"
+        elif action == "clear urgent":
+            await rasa.append_events(sender, URGENT_CLEARED)
+            notice = "urgent_cleared"
         else:
             await rasa.resume(sender)
             notice = "resumed"
@@ -374,6 +378,19 @@ async def reply(request: Request, staff: StaffContext) -> Response:
 async def take_over(request: Request, staff: StaffContext) -> Response:
     """Pause the bot for this conversation so a person can answer."""
     return await _conversation_action(request, staff, "take over")
+
+
+# What clearing an urgent conversation resets (clinic/safety.py keeps it urgent 14 days otherwise).
+URGENT_CLEARED = [
+    {"event": "slot", "name": name, "value": value}
+    for name, value in (("triage_result", None), ("red_flags", None), ("urgent_since", None),
+                        ("warning_signs", None))
+]
+
+
+async def clear_urgent(request: Request, staff: StaffContext) -> Response:
+    """A member of staff who has spoken to the patient clears the warning sign (audited)."""
+    return await _conversation_action(request, staff, "clear urgent")
 
 
 async def hand_back(request: Request, staff: StaffContext) -> Response:
