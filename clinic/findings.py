@@ -415,3 +415,8 @@ def red_flag_only_negated(text: str) -> bool:
 def asks_to_squeeze(text: str) -> bool:
     """Whether the message asks about popping or squeezing ("can i pop these little white spots?")."""
     return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.squeeze_questions)
+
+
+def names_a_bump(text: str) -> bool:
+    """Whether the message names the bump itself ("this spot", "these white things")."""
+    return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.bump_words)

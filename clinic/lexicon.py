@@ -42,7 +42,8 @@ class Lexicon:
     screening_none: Tuple[str, ...] = ()
     screening_present: Tuple[str, ...] = ()
     squeeze_questions: Tuple[str, ...] = ()
-    neutral: Tuple[str, ...] = ()  # phrases that look like a fact but are not one ("can't see it")
+    neutral: Tuple[str, ...] = ()
+    bump_words: Tuple[str, ...] = ()  # phrases that look like a fact but are not one ("can't see it")
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -118,4 +119,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         screening_present=tables.get("screening.present", ()),
         squeeze_questions=tables.get("question.squeeze", ()),
         neutral=tables.get("neutral", ()),
+        bump_words=tables.get("bump.word", ()),
     )

@@ -99,7 +99,8 @@ def next_action(turn: Turn) -> Optional[str]:
     warning = SAFETY_WARNINGS.get(turn.intent or "")
     if warning is None and turn.intent in ("describe_bump", "inform") and findings.asks_to_squeeze(turn.text):
         warning = SAFETY_WARNINGS["ask_squeeze"]  # a description that asks to pop it: warn first
-    if warning and not turn.active_loop and not turn.urgent and _describes_bump(turn.entities):
+    describes = _describes_bump(turn.entities) or findings.names_a_bump(turn.text)
+    if warning and not turn.active_loop and not turn.urgent and describes:
         return _sequence(turn, warning, TRIAGE_FORM)
     return None
 

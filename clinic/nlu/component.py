@@ -213,6 +213,7 @@ class UnknownInputGuard(GraphComponent, IntentClassifier):
 
 
 DESCRIBING = frozenset({"hardness", "fluid", "location"})
+UNSURE_BELOW = 0.45  # the FallbackClassifier's threshold in config.yml
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -239,6 +240,22 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
         """Nothing to train."""
         return cls()
 
+    @staticmethod
+    def _description_over_a_guess(message: Message, intent: Dict[str, Any]) -> None:
+        """A message that states a fact about the bump is a description when the classifier can't tell.
+
+        Below the FallbackClassifier's threshold the patient would be asked to rephrase "soft spot on
+        my jaw, yellow in the middle"; the facts say what it is.
+        """
+        if float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= UNSURE_BELOW:
+            return
+        if not any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, [])):
+            return
+        described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: UNSURE_BELOW + 0.15}
+        others = [r for r in message.get("intent_ranking") or [] if r.get("name") != "describe_bump"]
+        message.set(INTENT, described, add_to_output=True)
+        message.set("intent_ranking", [described, *others], add_to_output=True)
+
     def _ranking_without_red_flag(self, message: Message) -> List[Dict[str, Any]]:
         return [r for r in message.get("intent_ranking") or [] if r.get("name") != self.RED_FLAG_INTENT]
 
@@ -255,6 +272,7 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
                 message.set("intent_ranking", [stated, *others], add_to_output=True)
                 continue
             if intent.get("name") != self.RED_FLAG_INTENT:
+                self._description_over_a_guess(message, intent)
                 continue
             if not findings.red_flag_only_negated(message.get(TEXT) or ""):
                 continue

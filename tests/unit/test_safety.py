@@ -67,3 +67,9 @@ def test_a_description_that_asks_to_pop_it_is_warned_first():
     assert safety.next_action(turn) == "utter_squeeze_warning"
     plain = Turn(intent="describe_bump", entities=EYE, text="white spot under my eye")
     assert safety.next_action(plain) is None
+
+
+def test_a_squeeze_question_naming_a_spot_goes_on_to_the_triage():
+    turn = Turn(intent="ask_squeeze", text="can I pop this spot?")
+    assert safety.next_action(turn) == "utter_squeeze_warning"
+    assert safety.next_action(Turn(intent="ask_squeeze", text="can I pop it?")) is None
