@@ -247,12 +247,23 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
         Below the FallbackClassifier's threshold the patient would be asked to rephrase "soft spot on
         my jaw, yellow in the middle"; the facts say what it is.
         """
-        if float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= UNSURE_BELOW:
-            return
-        if not any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, [])):
-            return
+        unsure = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE_BELOW
+        if unsure and RedFlagIntent._describes(message):
+            RedFlagIntent._make_description(message)
+
+    @staticmethod
+    def _describes(message: Message) -> bool:
+        return any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, []))
+
+    @staticmethod
+    def _make_description(message: Message) -> None:
+        """describe_bump, clear of the fallback's threshold and of its ambiguity margin."""
         described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: UNSURE_BELOW + 0.15}
-        others = [r for r in message.get("intent_ranking") or [] if r.get("name") != "describe_bump"]
+        others = [
+            {**r, PREDICTED_CONFIDENCE_KEY: min(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), UNSURE_BELOW)}
+            for r in message.get("intent_ranking") or []
+            if r.get("name") not in ("describe_bump", RedFlagIntent.RED_FLAG_INTENT)
+        ]
         message.set(INTENT, described, add_to_output=True)
         message.set("intent_ranking", [described, *others], add_to_output=True)
 
@@ -277,11 +288,9 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
             if not findings.red_flag_only_negated(message.get(TEXT) or ""):
                 continue
             ranking = self._ranking_without_red_flag(message)
-            describes = any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, []))
-            if describes:  # "soft and yellow in the middle, will it spread?" describes the bump
-                confidence = max(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0), 0.5)
-                described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: confidence}
-                ranking = [described, *(r for r in ranking if r.get("name") != "describe_bump")]
+            if self._describes(message):  # "soft and yellow in the middle, will it spread?" describes it
+                self._make_description(message)
+                continue
             if ranking:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set("intent_ranking", ranking, add_to_output=True)
