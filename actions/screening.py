@@ -59,7 +59,7 @@ def missed(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dic
     misses = misses_so_far(tracker, slot) + 1
     if misses >= MISS_LIMIT:
         return {**ANSWERED, "question_misses": float(misses), "missed_question": slot}
-    if misses == 1:
+    if misses == 1 and slot != WARNING_SIGNS:  # the screening question says why it asks again
         dispatcher.utter_message(response="utter_answer_not_understood")
     return {slot: None, "question_misses": float(misses), "missed_question": slot,
             "needs_answer_help": misses >= 2}

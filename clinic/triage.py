@@ -6,6 +6,7 @@ A clinician can read this module on its own:
 red flag present    hardness     fluid      result
 ==================  ===========  =========  ==========
 yes                 (any)        (any)      urgent
+maybe (unclear)     (any)        (any)      urgent
 no                  hard         no         milia
 no                  soft         yes        pustule
 no                  anything else           uncertain
@@ -45,10 +46,16 @@ RED_FLAG_VALUES = (
 
 
 def assess(
-    hardness: Optional[str], fluid: Optional[str], red_flags: Iterable[str] = ()
+    hardness: Optional[str],
+    fluid: Optional[str],
+    red_flags: Iterable[str] = (),
+    warning_signs_unclear: bool = False,
 ) -> TriageResult:
-    """Return the triage result for what the patient reported."""
-    if any(flag for flag in red_flags or ()):
+    """Return the triage result for what the patient reported.
+
+    A screening answer that stayed unclear after the question was asked again counts as a maybe-yes.
+    """
+    if any(flag for flag in red_flags or ()) or warning_signs_unclear:
         return TriageResult.URGENT
     if hardness == "hard" and fluid == "no":
         return TriageResult.MILIA

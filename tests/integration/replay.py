@@ -56,9 +56,8 @@ PLAIN_ANSWERS = {
     },
 }
 HANDOFF_PREFIX = "utter_handoff_"
-# Answers that ask the patient to tell about the bump (the greeting) or to say it again (the fallback):
-# the patient then says, once, that they have a bump, with no fact in it; the writer's own texts follow.
-INVITES_A_DESCRIPTION = ("utter_greet", "utter_default", "utter_out_of_scope")
+# An opening that leaves no question pending (a greeting, a question answered, a fallback): the patient
+# then says, once, that they have a bump, with no fact in it; the writer's own texts answer the rest.
 PLAIN_DESCRIPTION = "I have a small white bump"
 ASK_PREFIX = "utter_ask_"
 
@@ -231,7 +230,7 @@ def replay(assistant: Assistant, conversation: Conversation, run: str) -> Outcom
                 stopped = "result"
             elif paused or any(r.startswith(HANDOFF_PREFIX) for r in turns[-1].responses):
                 stopped = "person"
-            elif slot is None and not described and set(turns[-1].responses) & set(INVITES_A_DESCRIPTION):
+            elif slot is None and not described and len(turns) == 1:
                 described = True
                 message = PLAIN_DESCRIPTION
                 from_facts.append(f"described: {message}")

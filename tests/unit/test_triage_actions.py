@@ -116,7 +116,8 @@ async def test_a_red_flag_stops_the_questions(dispatcher, domain):
 )
 async def test_assessment_sets_the_result(dispatcher, domain, slots, result, near_eye):
     events = await ActionGiveAssessment().run(dispatcher, make_tracker(slots=slots), domain)
-    assert events == [SlotSet("triage_result", result), SlotSet("near_eye", near_eye)]
+    assert events[:2] == [SlotSet("triage_result", result), SlotSet("near_eye", near_eye)]
+    assert [e["name"] for e in events[2:]] == (["urgent_since"] if result == "urgent" else [])
 
 
 def test_every_result_has_its_worded_assessment(domain):
@@ -242,7 +243,6 @@ FACTS = {"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "cheek"}
     [
         ("nope none of those", "deny", "none", []),
         ("only that it's annoying", "inform", "none", []),
-        ("hmm I don't know", "inform", "unclear", ["utter_warning_signs_unclear"]),
     ],
 )
 async def test_the_screening_answer(dispatcher, domain, text, intent, answer, said):
@@ -251,6 +251,21 @@ async def test_the_screening_answer(dispatcher, domain, text, intent, answer, sa
     )
     assert slots["warning_signs"] == answer
     assert responses(dispatcher) == said
+
+
+async def test_an_unclear_screening_answer_is_asked_again_then_taken_as_a_maybe_yes(dispatcher, domain):
+    asked = {**FACTS, "requested_slot": "warning_signs"}
+    first = await run_validator(dispatcher, domain, text="hmm I don't know", intent="inform", slots=asked)
+    assert first["warning_signs"] is None and responses(dispatcher) == ["utter_warning_signs_unclear"]
+    dispatcher.messages.clear()
+    third = await run_validator(
+        dispatcher, domain, text="eh", intent="inform",
+        slots={**asked, "question_misses": 2.0, "missed_question": "warning_signs"},
+    )
+    assert third["warning_signs"] == "unclear"
+    events = await ActionGiveAssessment().run(
+        dispatcher, make_tracker(slots={**FACTS, "warning_signs": "unclear"}), domain)
+    assert events[0] == SlotSet("triage_result", "urgent")
 
 
 async def test_the_screening_question_comes_before_the_assessment(dispatcher, domain):
