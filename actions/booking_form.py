@@ -170,16 +170,9 @@ class ValidateBookingForm(BookingFormBase):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Only a clear "none of these" lets a booking go on; a maybe is asked again, then stops it."""
-        answer = screening.read_warning_signs(tracker)
-        if answer is None:
-            return {}
-        if answer == screening.NONE:
-            return {"warning_signs": answer, **screening.ANSWERED}
-        dispatcher.utter_message(response="utter_warning_signs_unclear")
-        events = screening.missed("warning_signs", dispatcher, tracker)
-        if screening.gave_up(events):
-            return {**events, "warning_signs": None, "booking_confirmed": False}
-        return events
+        return screening.screening_events(
+            dispatcher, tracker, {"warning_signs": None, "booking_confirmed": False}
+        )
 
     async def extract_booking_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -105,3 +105,22 @@ async def extract_and_validate(
     required = set(form.domain_slots(domain))
     helpers = [event for event in extraction_events if event["name"] not in required]
     return helpers + validation_events
+
+
+def screening_events(
+    dispatcher: CollectingDispatcher, tracker: Tracker, given_up: Dict[str, Any]
+) -> Dict[str, Any]:
+    """The slots a form sets from an answer to the screening question.
+
+    "None of these" fills it; an unreadable answer says why it matters (once) and climbs the ladder;
+    at the top, `given_up` says how that form moves on (the triage: a yes-maybe; a booking: not made).
+    """
+    answer = read_warning_signs(tracker)
+    if answer is None:
+        return {}
+    if answer == NONE:
+        return {WARNING_SIGNS: NONE, **ANSWERED}
+    if misses_so_far(tracker, WARNING_SIGNS) == 0:
+        dispatcher.utter_message(response="utter_warning_signs_unclear")
+    events = missed(WARNING_SIGNS, dispatcher, tracker)
+    return {**events, **given_up} if gave_up(events) else events

@@ -114,17 +114,8 @@ class ValidateTriageForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """The screening answer: none; unreadable is asked again (with help), then taken as a yes-maybe."""
-        answer = screening.read_warning_signs(tracker)
-        if answer is None:
-            return {}
-        if answer == screening.NONE:
-            return {"warning_signs": answer, **screening.ANSWERED}
-        if screening.misses_so_far(tracker, "warning_signs") == 0:
-            dispatcher.utter_message(response="utter_warning_signs_unclear")
-        events = screening.missed("warning_signs", dispatcher, tracker)
-        if screening.gave_up(events):  # still unclear: a yes-maybe, so a doctor first (urgent)
-            return {**events, "warning_signs": screening.UNCLEAR}
-        return events
+        # still unclear after the help: a yes-maybe, so a doctor first (urgent)
+        return screening.screening_events(dispatcher, tracker, {"warning_signs": screening.UNCLEAR})
 
     @staticmethod
     def _entity_in_message(slot: str, tracker: Tracker) -> bool:
