@@ -117,12 +117,8 @@ class SupervisedRun:
         return pid
 
     def programs(self) -> List[int]:
-        """The pids of every program supervisord runs now."""
-        pids = []
-        for line in self.supervisorctl("status").splitlines():
-            if " pid " in line:
-                pids.append(int(line.split(" pid ")[1].split(",")[0]))
-        return pids
+        """The pids of every program supervisord has started (also those still STARTING), 0 for none."""
+        return [int(line) for line in self.supervisorctl("pid", "all").split()]
 
     def interrupt(self, timeout: float = 90) -> int:
         """Ctrl-C: SIGINT to the script's process group; its exit code."""

@@ -96,7 +96,7 @@ def test_a_crashed_web_app_is_restarted(make_run):
 
 def test_ctrl_c_stops_everything(make_run):
     programs = make_run.programs()
-    assert len(programs) == 3, make_run.supervisorctl("status")
+    assert len(programs) == 3 and all(programs), make_run.supervisorctl("status")
     assert make_run.interrupt() == 0, make_run.logs()
     assert not [pid for pid in programs if process_exists(pid)]
     for port in make_run.ports.values():
