@@ -32,8 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scripts.bench import CLINIC_FLOWS, percentile  # noqa: E402
-from tests.integration.servers import free_port  # noqa: E402
-from tests.integration.supervised import SupervisedRun  # noqa: E402
+from tests.integration.supervised import SupervisedRun, service_ports  # noqa: E402
 
 TARGETS = {"throughput_ratio_min": 1.4, "p95_ratio_max": 1.0}
 CLOCK = os.sysconf("SC_CLK_TCK")
@@ -183,7 +182,8 @@ def upstreams(access_log: Path, since: int) -> Dict[str, int]:
 
 def one_round(instances: int, args: argparse.Namespace) -> Dict:
     """Start run-scaled.sh with `instances` Rasa servers, measure, check, stop."""
-    ports = {name: free_port() for name in ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT")}
+    names = ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT")
+    ports = dict(zip(names, service_ports(4), strict=True))
     ports["RASA_PORT"] = args.rasa_port  # fixed: the servers' ports must be consecutive
     env = {name: str(port) for name, port in ports.items()}
     # 20 simulated patients share one address: the per-address limit would (rightly) stop them.

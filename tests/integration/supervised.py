@@ -9,7 +9,9 @@ databases; `pid(name)` asks supervisorctl; `kill(name)` kills a process as a cra
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +26,26 @@ from tests.integration.servers import BIN, ROOT, wait_until
 STAFF_SECRET_KEY = "supervised-staff-secret"
 API_TOKEN = "supervised-api-token"
 ACTION_SERVER_TOKEN = "supervised-action-server-token"
+
+
+def service_ports(count: int) -> List[int]:
+    """`count` consecutive free ports below Linux's ephemeral range (32768-60999).
+
+    Ports for servers that start seconds or minutes later: a port from the ephemeral range (what binding
+    port 0 gives) can meanwhile become the local end of any outgoing connection on this shared machine.
+    """
+    while True:
+        first = random.randrange(17000, 32000 - count)
+        probes = [socket.socket() for _ in range(count)]
+        try:
+            for offset, probe in enumerate(probes):
+                probe.bind(("0.0.0.0", first + offset))
+            return [first + offset for offset in range(count)]
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
 
 
 def effective(name: str, ours: str) -> str:

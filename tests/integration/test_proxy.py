@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import free_port
-from tests.integration.supervised import SupervisedRun, process_exists
+from tests.integration.supervised import SupervisedRun, process_exists, service_ports
 from tests.integration.test_widget_browser import Widget, new_page
 from tests.twilio_support import message_form, signed_request, twiml_texts
 
@@ -26,15 +25,8 @@ TWILIO_TOKEN = "proxy-twilio-auth-token"
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
-    ports = {name: free_port() for name in ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT")}
-    ports["RASA_PORT"] = free_port()
-    while True:  # two consecutive free ports for the two Rasa servers
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", ports["RASA_PORT"] + 1))
-                break
-            except OSError:
-                ports["RASA_PORT"] = free_port()
+    names = ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT", "RASA_PORT")
+    ports = dict(zip(names, service_ports(6), strict=False))  # the 6th: the second Rasa server
     proxy = f"http://127.0.0.1:{ports['PROXY_PORT']}"
     env = {name: str(port) for name, port in ports.items()}
     env.update(

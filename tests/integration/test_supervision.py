@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import free_port
-from tests.integration.supervised import SupervisedRun, process_exists
+from tests.integration.supervised import SupervisedRun, process_exists, service_ports
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +19,7 @@ UNAVAILABLE = "unavailable right now"
 
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory):
-    ports = {"RASA_PORT": free_port(), "ACTION_SERVER_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = dict(zip(("RASA_PORT", "ACTION_SERVER_PORT", "WEB_PORT"), service_ports(3), strict=True))
     run = SupervisedRun("run.sh", tmp_path_factory.mktemp("make-run"), {k: str(v) for k, v in ports.items()})
     run.ports = ports
     run.start()
