@@ -71,19 +71,25 @@ def gave_up(events: Dict[str, Any]) -> bool:
 
 
 def read_warning_signs(tracker: Tracker) -> Optional[str]:
-    """none, unclear, or None when the form should not fill it (not asked, a button, a red flag)."""
+    """none, unclear, or None when the form should not fill it (not asked, a question, a red flag).
+
+    The words decide, not the intent classifier: "hmm" read as affirm is not a yes, "no idea" read as deny
+    is not a no.
+    """
     if tracker.get_slot("requested_slot") != WARNING_SIGNS:
         return None
     intent = intent_of(tracker)
     text = typed_text(tracker)
-    if intent == "deny":
-        return NONE
-    if text is None or intent in INTERRUPTIONS or intent == "affirm":
+    if text is None:  # a button: "No, none of these" (deny) or "Yes" (the SafetyPolicy's red flag)
+        return NONE if intent == "deny" else None
+    if intent in INTERRUPTIONS:
         return None
     answer = findings.screening_answer(text)
     if answer == "present":
         return None  # the SafetyPolicy has answered it as a red flag
-    return NONE if answer == NONE else UNCLEAR
+    if answer == NONE or (intent == "deny" and findings.unsure_in(text) is False):
+        return NONE
+    return UNCLEAR
 
 
 async def extract_and_validate(

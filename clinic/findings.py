@@ -420,3 +420,8 @@ def asks_to_squeeze(text: str) -> bool:
 def names_a_bump(text: str) -> bool:
     """Whether the message names the bump itself ("this spot", "these white things")."""
     return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.bump_words)
+
+
+def unsure_in(text: str) -> bool:
+    """Whether the message says the patient doesn't know ("no idea", "can't tell")."""
+    return any(m.kind == UNSURE for m in find_mentions(tokens(text)))

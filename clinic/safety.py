@@ -68,7 +68,8 @@ def red_flags_in(
     if named or intent == RED_FLAG_INTENT:
         return named
     if asked == SCREENING_SLOT and (
-        intent == "affirm" or (not text.startswith("/") and findings.screening_answer(text) == "present")
+        (text.startswith("/") and intent == "affirm")  # the "Yes" button
+        or (not text.startswith("/") and findings.screening_answer(text) == "present")  # words decide
     ):
         return named
     return None

@@ -27,13 +27,18 @@ def test_the_red_flag_intent_without_a_named_flag_still_counts():
 
 
 def test_yes_or_an_ordinal_to_the_screening_question_is_a_red_flag():
-    for text, intent in (("/affirm", "affirm"), ("yeah", "affirm"), ("the second one", "inform")):
+    answers = (("/affirm", "affirm"), ("yeah", "affirm"), ("the second one", "inform"), ("yes", None))
+    for text, intent in answers:
         turn = Turn(intent=intent, asked="warning_signs", text=text, active_loop="triage_form")
         assert safety.next_action(turn) == safety.DEACTIVATE_LOOP, text
 
 
 def test_no_to_the_screening_question_or_yes_to_another_is_not():
     assert safety.next_action(Turn(intent="deny", asked="warning_signs", text="nope none")) is None
+    # the classifier's guess is not a yes: the words decide
+    assert safety.next_action(Turn(intent="affirm", asked="warning_signs", text="hmm")) is None
+    annoyed = Turn(intent="affirm", asked="warning_signs", text="only that it's annoying")
+    assert safety.next_action(annoyed) is None
     assert safety.next_action(Turn(intent="affirm", asked="bump_fluid", text="yes")) is None
 
 

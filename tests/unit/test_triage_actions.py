@@ -243,6 +243,8 @@ FACTS = {"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "cheek"}
     [
         ("nope none of those", "deny", "none", []),
         ("only that it's annoying", "inform", "none", []),
+        ("only that it's annoying", "affirm", "none", []),  # the words decide, not the classifier
+        ("nah", "deny", "none", []),
     ],
 )
 async def test_the_screening_answer(dispatcher, domain, text, intent, answer, said):
@@ -251,6 +253,14 @@ async def test_the_screening_answer(dispatcher, domain, text, intent, answer, sa
     )
     assert slots["warning_signs"] == answer
     assert responses(dispatcher) == said
+
+
+@pytest.mark.parametrize("text,intent", [("hmm", "affirm"), ("no idea", "deny"), ("dunno", "inform")])
+async def test_a_guess_of_the_classifier_is_not_a_screening_answer(dispatcher, domain, text, intent):
+    slots = await run_validator(
+        dispatcher, domain, text=text, intent=intent, slots={**FACTS, "requested_slot": "warning_signs"},
+    )
+    assert slots["warning_signs"] is None and slots["question_misses"] == 1  # asked again
 
 
 async def test_an_unclear_screening_answer_is_asked_again_then_taken_as_a_maybe_yes(dispatcher, domain):
