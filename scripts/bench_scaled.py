@@ -148,8 +148,9 @@ def check_order(rasa_url: str, token: str, sent: Dict[str, List[str]]) -> List[s
     problems = []
     with httpx.Client(timeout=60) as client:
         for sender, flow in sent.items():
-            events = client.get(f"{rasa_url}/conversations/{sender}/tracker", params={"token": token}).json()[
-                "events"]
+            # ALL: also the events before a restart (a finished triage may restart the conversation).
+            params = {"token": token, "include_events": "ALL"}
+            events = client.get(f"{rasa_url}/conversations/{sender}/tracker", params=params).json()["events"]
             users = [e.get("text") for e in events if e["event"] == "user"]
             if users != flow:
                 problems.append(f"{sender}: messages {users} != sent {flow}")
