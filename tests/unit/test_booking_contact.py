@@ -88,7 +88,8 @@ def test_phone_is_displayed_readably():
 
 def test_references_are_short_readable_and_found_in_typed_text():
     references = {new_reference() for _ in range(2000)}
-    assert len(references) == 2000
+    # 25^6 references: two of 2,000 collide in about 1 run in 120 (the database's unique key decides then)
+    assert len(references) >= 1995
     for reference in list(references)[:50]:
         assert len(reference) == 9 and reference.startswith("VW-")
         assert not set(reference[3:]) & set("0O1IL2Z5S8B")
