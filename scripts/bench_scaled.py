@@ -31,23 +31,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from scripts.bench import CLINIC_FLOWS, percentile  # noqa: E402
+from scripts.bench import CLINIC_FLOWS, percentile, process_children  # noqa: E402
 from tests.integration.supervised import SupervisedRun, service_ports  # noqa: E402
 
 TARGETS = {"throughput_ratio_min": 1.4, "p95_ratio_max": 1.0}
 CLOCK = os.sysconf("SC_CLK_TCK")
-
-
-def _children() -> Dict[int, List[int]]:
-    children: Dict[int, List[int]] = collections.defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children[ppid].append(int(entry.name))
-    return children
 
 
 def tree_cpu_seconds(pid: int, children: Dict[int, List[int]]) -> float:
@@ -98,7 +86,7 @@ class Processes:
 
     def sample(self) -> Dict[str, float]:
         """CPU seconds so far, by program."""
-        children = _children()
+        children = process_children()
         return {name: tree_cpu_seconds(pid, children) for name, pid in self.pids.items()}
 
 
