@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from clinic.conversations.store import events, has_events_table
-from clinic.conversations.summary import (
-    BOOKING_ACTIONS,
-    RESETTING_EVENTS,
-    ConversationSummary,
-    parse_data,
-    to_datetime,
-)
-
-STATE_EVENTS = ("slot", "pause", "resume") + RESETTING_EVENTS
+from clinic.conversations.summary import ConversationSummary, summarise, to_datetime
 
 
 class ConversationRepository:
@@ -29,54 +21,26 @@ class ConversationRepository:
         return has_events_table(self.engine)
 
     def summaries(self) -> List[ConversationSummary]:
-        """Every conversation, most recently active first."""
+        """Every conversation, most recently active first (every event folded: see ConversationIndex)."""
         if not self._ready():
             return []
-        is_user = events.c.type_name == "user"
-        aggregate = (
-            select(
-                events.c.sender_id,
-                func.min(events.c.timestamp),
-                func.max(events.c.timestamp),
-                func.sum(case((is_user, 1), else_=0)),
-                func.sum(case((is_user & (events.c.intent_name == "nlu_fallback"), 1), else_=0)),
-                func.sum(case((is_user & (events.c.intent_name == "human_handoff"), 1), else_=0)),
-                func.sum(case((events.c.action_name.in_(BOOKING_ACTIONS), 1), else_=0)),
-            )
-            .group_by(events.c.sender_id)
-        )
-        first_user = (
-            select(func.min(events.c.id).label("id")).where(is_user).group_by(events.c.sender_id).subquery()
-        )
+        found: Dict[str, ConversationSummary] = {}
+        for row in self.events_after(0):
+            sender = row["sender_id"]
+            summary = found.get(sender) or found.setdefault(sender, ConversationSummary(sender_id=sender))
+            summary.apply(row)
+        shown = [s for s in found.values() if s.started is not None]
+        return sorted(shown, key=lambda s: s.last_active or to_datetime(0), reverse=True)
+
+    def events_after(self, event_id: int, limit: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+        """Events with an id above `event_id`, in id order (at most `limit`)."""
+        if not self._ready():
+            return iter(())
+        query = select(events).where(events.c.id > event_id).order_by(events.c.id)
+        if limit:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            summaries: Dict[str, ConversationSummary] = {}
-            for sender, first, last, messages, fallbacks, handoffs, bookings in conn.execute(aggregate):
-                summaries[sender] = ConversationSummary(
-                    sender_id=sender,
-                    started=to_datetime(first),
-                    last_active=to_datetime(last),
-                    messages=int(messages or 0),
-                    fallbacks=int(fallbacks or 0),
-                    handoff_requested=bool(handoffs),
-                    booked=bool(bookings),
-                )
-            channels = conn.execute(
-                select(events.c.sender_id, events.c.data).where(events.c.id.in_(select(first_user.c.id)))
-            )
-            for sender, data in channels:
-                summary = summaries.get(sender)
-                if summary is not None:
-                    summary.channel = str(parse_data(data).get("input_channel") or "")
-            states = conn.execute(
-                select(events.c.sender_id, events.c.type_name, events.c.data)
-                .where(events.c.type_name.in_(STATE_EVENTS))
-                .order_by(events.c.id)
-            )
-            for sender, type_name, data in states:
-                summary = summaries.get(sender)
-                if summary is not None:
-                    summary.apply_state_event(type_name, parse_data(data))
-        return sorted(summaries.values(), key=lambda s: s.last_active or to_datetime(0), reverse=True)
+            return iter([dict(row._mapping) for row in conn.execute(query)])
 
     def sender_ids(self) -> List[str]:
         """Every sender id that has a conversation."""
@@ -97,24 +61,7 @@ class ConversationRepository:
 
     def summary_for(self, sender_id: str) -> Optional[ConversationSummary]:
         """One conversation's summary (None when it does not exist)."""
-        rows = self.events_for(sender_id)
-        if not rows:
-            return None
-        summary = ConversationSummary(sender_id=sender_id)
-        summary.started = to_datetime(rows[0]["timestamp"])
-        summary.last_active = to_datetime(rows[-1]["timestamp"])
-        for row in rows:
-            data = parse_data(row["data"]) if row["type_name"] in STATE_EVENTS + ("user",) else {}
-            if row["type_name"] == "user":
-                summary.messages += 1
-                summary.fallbacks += row["intent_name"] == "nlu_fallback"
-                summary.handoff_requested |= row["intent_name"] == "human_handoff"
-                summary.channel = summary.channel or str(data.get("input_channel") or "")
-            elif row["type_name"] in STATE_EVENTS:
-                summary.apply_state_event(row["type_name"], data)
-            if row["action_name"] in BOOKING_ACTIONS:
-                summary.booked = True
-        return summary
+        return summarise(sender_id, self.events_for(sender_id))
 
     def user_messages(self, since: float, with_data: bool = False) -> Iterator[Dict[str, Any]]:
         """Patients' messages since `since` (epoch seconds): timestamp, intent, optionally the JSON."""

@@ -9,9 +9,23 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from clinic.hardening.input_guard import PUBLIC_PAYLOADS
 
-# Slots and actions that show a conversation ended with a booking (the booking feature's names).
-BOOKING_SLOTS = ("booking_reference", "booking_id", "appointment_id")
-BOOKING_ACTIONS = ("action_confirm_booking", "action_book_appointment", "action_submit_booking")
+# Every slot, action and intent name read here is the domain's (tests/unit/test_console_figures.py checks
+# them against domain/): the booking itself is never guessed from names, it comes from the bookings table.
+TRIAGE_SLOT = "triage_result"
+RED_FLAGS_SLOT = "red_flags"
+# action_start_booking sets it false when a booking can go ahead (true after an urgent triage).
+BOOKING_BLOCKED_SLOT = "booking_blocked"
+# action_submit_booking: booked | taken | declined | failed ("no" at the summary is declined).
+BOOKING_OUTCOME_SLOT = "booking_outcome"
+PATIENT_NAME_SLOT = "patient_name"
+HANDOFF_INTENT = "human_handoff"
+ERASE_ACTION = "action_delete_my_data"  # the tracker store deletes the conversation right after it
+FALLBACK_INTENT = "nlu_fallback"  # Rasa's own (FallbackClassifier), not in the domain
+DOMAIN_SLOTS = (TRIAGE_SLOT, RED_FLAGS_SLOT, BOOKING_BLOCKED_SLOT, BOOKING_OUTCOME_SLOT, PATIENT_NAME_SLOT)
+DOMAIN_INTENTS = (HANDOFF_INTENT,)
+DOMAIN_ACTIONS = (ERASE_ACTION,)
+# The assessment offers a booking for these results (domain/triage.yml utter_assessment's buttons).
+BOOKABLE_RESULTS = ("milia", "pustule", "uncertain")
 RESETTING_EVENTS = ("session_started", "restart")
 
 
@@ -35,7 +49,11 @@ def parse_data(raw: Optional[str]) -> Dict[str, Any]:
 
 @dataclass
 class ConversationSummary:
-    """One row of the conversations list."""
+    """One row of the conversations list, folded event by event (`apply`), so it can be kept up to date.
+
+    What the conversation says only: whether it booked, cancelled or attended comes from the bookings
+    table (`bookings`, filled by the repository), never from the events.
+    """
 
     sender_id: str
     started: Optional[datetime] = None
@@ -45,27 +63,84 @@ class ConversationSummary:
     fallbacks: int = 0
     handoff_requested: bool = False
     paused: bool = False
-    booked: bool = False
+    waiting_since: Optional[datetime] = None
     triage_result: Optional[str] = None
     red_flags: List[str] = field(default_factory=list)
+    offered_booking: bool = False
+    booking_outcome: Optional[str] = None
+    last_message: str = ""
+    last_event_id: int = 0
+    # Bookings made in this conversation, by status (booked, cancelled, attended, no_show): the table's.
+    bookings: Dict[str, int] = field(default_factory=dict)
 
-    def apply_state_event(self, type_name: str, data: Dict[str, Any]) -> None:
+    @property
+    def booked(self) -> bool:
+        """A booking that stands (booked, attended or a no-show): what conversion counts."""
+        return any(n for status, n in self.bookings.items() if status != "cancelled")
+
+    @property
+    def booking_status(self) -> str:
+        """What the list shows: attended, booked, no-show, cancelled, declined, or ""."""
+        for status in ("attended", "booked", "no_show", "cancelled"):
+            if self.bookings.get(status):
+                return status.replace("_", "-")
+        return "declined" if self.booking_outcome == "declined" else ""
+
+    def apply(self, row: Dict[str, Any]) -> None:
+        """Fold one tracker event (a row of the events table, in id order) into the summary."""
+        kind = row.get("type_name")
+        at = to_datetime(row.get("timestamp"))
+        if row.get("id"):
+            self.last_event_id = max(self.last_event_id, int(row["id"]))
+        if kind == "action" and row.get("action_name") == ERASE_ACTION:
+            self.__init__(sender_id=self.sender_id, last_event_id=self.last_event_id)  # erased right after
+            return
+        if at is not None:
+            self.started = self.started or at
+            self.last_active = at
+        if kind == "user":
+            data = parse_data(row.get("data"))
+            intent = row.get("intent_name")
+            self.messages += 1
+            self.fallbacks += intent == FALLBACK_INTENT
+            self.handoff_requested |= intent == HANDOFF_INTENT
+            self.channel = self.channel or str(data.get("input_channel") or "")
+            text = str(data.get("text") or "")
+            if text:
+                self.last_message = text[:500]
+        elif kind in ("slot", "pause", "resume") + RESETTING_EVENTS:
+            self.apply_state_event(kind, parse_data(row.get("data")), at)
+
+    def apply_state_event(self, type_name: str, data: Dict[str, Any], at: Optional[datetime] = None) -> None:
         """Fold a slot / pause / resume / session event (in order) into the summary."""
         if type_name == "pause":
+            self.waiting_since = self.waiting_since if self.paused else at
             self.paused = True
         elif type_name in ("resume",) + RESETTING_EVENTS:
             self.paused = False
+            self.waiting_since = None
         elif type_name == "slot":
             name, value = data.get("name"), data.get("value")
-            if name == "triage_result" and value:
+            if name == TRIAGE_SLOT and value:
                 self.triage_result = str(value)
-            elif name == "triage_result" and self.triage_result == "urgent":
+                self.offered_booking |= self.triage_result in BOOKABLE_RESULTS
+            elif name == TRIAGE_SLOT and self.triage_result == "urgent":
                 self.triage_result = None  # staff cleared the warning sign (only they can)
-            elif name == "red_flags" and value:
+            elif name == RED_FLAGS_SLOT and value:
                 flags = value if isinstance(value, list) else [value]
                 self.red_flags = sorted(set(self.red_flags) | {str(f) for f in flags})
-            elif name in BOOKING_SLOTS and value:
-                self.booked = True
+            elif name == BOOKING_BLOCKED_SLOT and value is False:
+                self.offered_booking = True  # the booking form started (also without a triage)
+            elif name == BOOKING_OUTCOME_SLOT and value:
+                self.booking_outcome = str(value)
+
+
+def summarise(sender_id: str, rows: Iterable[Dict[str, Any]]) -> Optional[ConversationSummary]:
+    """A conversation's summary from its events in order (None when there are none)."""
+    summary = ConversationSummary(sender_id=sender_id)
+    for row in rows:
+        summary.apply(row)
+    return summary if summary.started is not None else None
 
 
 def top_confidence(parse: Dict[str, Any]) -> Optional[float]:

@@ -300,7 +300,7 @@ def test_insights_plot_and_list_the_least_understood_messages(console):
     weakest = page[page.index("understood worst"):]
     # lowest confidence first; nlu_fallback itself is not counted as a guess
     assert weakest.index("&lt;script&gt;") < weakest.index("hard bump no pus")
-    assert "<strong>1 / 1</strong>booked of those who could" in page  # the booking in the clinic DB
+    assert "<strong>1 / 1</strong>booked of those offered a booking" in page  # the booking in the clinic DB
     assert "messages not understood" in page
 
 

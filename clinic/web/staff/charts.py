@@ -57,11 +57,11 @@ def category_bars(counts: dict, title: str) -> str:
     return _svg(figure)
 
 
-def funnel(conversations: int, bookable: int, booked: int, title: str) -> str:
-    """Conversations -> could book -> booked."""
+def funnel(conversations: int, offered: int, booked: int, title: str) -> str:
+    """Conversations -> offered a booking -> booked."""
     figure, axes = _figure(title)
-    labels = ["conversations", "could book", "booked"]
-    axes.barh(labels[::-1], [booked, bookable, conversations], color=[AMBER, TEAL, TEAL])
+    labels = ["conversations", "offered a booking", "booked"]
+    axes.barh(labels[::-1], [booked, offered, conversations], color=[AMBER, TEAL, TEAL])
     axes.xaxis.get_major_locator().set_params(integer=True)
     return _svg(figure)
 

@@ -15,9 +15,9 @@ from starlette.responses import RedirectResponse, Response
 
 from clinic.booking.handlers import bookings_for_sender
 from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.conversations.bookings import statuses_by_sender
 from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
 from clinic.conversations.summary import ConversationSummary, transcript
-from clinic.db.booking import Booking
 from clinic.privacy import conversation_key, erase_patient, mask_contact
 from clinic.rasa_api import RasaUnavailable
 from clinic.staff.accounts import (
@@ -84,19 +84,17 @@ def key_of(request: Request, sender_id: str) -> str:
     return conversation_key(request.app.state.settings.secret_key, sender_id)
 
 
-def booked_senders(request: Request) -> set:
-    """Conversations with a (not cancelled) booking in the clinic database."""
+def booking_statuses(request: Request) -> Dict[str, Dict[str, int]]:
+    """Sender id -> {status: bookings} from the clinic database's bookings table."""
     with request.app.state.db() as db:
-        return set(db.scalars(
-            select(Booking.sender_id).where(Booking.sender_id.is_not(None), Booking.status != "cancelled")
-        ))
+        return statuses_by_sender(db)
 
 
 def with_bookings(request: Request, summaries: List[ConversationSummary]) -> List[ConversationSummary]:
-    """Mark conversations that have a booking in the clinic database as booked."""
-    booked = booked_senders(request)
+    """Attach each conversation's bookings (by status) from the bookings table."""
+    statuses = booking_statuses(request)
     for summary in summaries:
-        summary.booked = summary.booked or summary.sender_id in booked
+        summary.bookings = dict(statuses.get(summary.sender_id) or {})
     return summaries
 
 
@@ -419,12 +417,12 @@ async def erase(request: Request, staff: StaffContext) -> Response:
 async def insights(request: Request, staff: StaffContext) -> Response:
     """The clinic's numbers over the last 30 days, with plots."""
     figures = await run_in_threadpool(
-        lambda: compute(request.app.state.conversations, booked_senders=booked_senders(request))
+        lambda: compute(request.app.state.conversations, bookings=booking_statuses(request))
     )
     plots = await run_in_threadpool(lambda: {
         "per_day": charts.daily_bars(figures.days, figures.conversations_per_day, "Conversations per day"),
         "mix": charts.category_bars(figures.triage_mix, "Triage outcome"),
-        "funnel": charts.funnel(figures.conversations, figures.bookable, figures.booked,
+        "funnel": charts.funnel(figures.conversations, figures.offered, figures.booked,
                                 "Booking conversion"),
         "fallback": charts.daily_rate(figures.days, figures.fallback_rate_per_day,
                                       "Messages not understood (nlu_fallback), % per day"),
@@ -460,13 +458,15 @@ async def export_csv(request: Request, staff: StaffContext) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["sender_id", "channel", "started", "last_active", "messages", "triage_result",
-                     "red_flags", "booked", "handoff_requested", "waiting_for_person", "fallbacks"])
+                     "red_flags", "booked", "booking_status", "handoff_requested", "waiting_for_person",
+                     "fallbacks"])
     summaries = with_bookings(request, request.app.state.conversations.summaries())
     for s in summaries:
         writer.writerow([_cell(v) for v in (
             s.sender_id, s.channel, s.started.isoformat() if s.started else "",
             s.last_active.isoformat() if s.last_active else "", s.messages, s.triage_result or "",
-            " ".join(s.red_flags), "yes" if s.booked else "no", "yes" if s.handoff_requested else "no",
+            " ".join(s.red_flags), "yes" if s.booked else "no", s.booking_status,
+            "yes" if s.handoff_requested else "no",
             "yes" if s.paused else "no", s.fallbacks,
         )])
     record(request, staff, "export conversations", detail=f"{len(summaries)} rows")
