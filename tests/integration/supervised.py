@@ -171,9 +171,20 @@ class SupervisedRun:
 
 
 def process_exists(pid: int) -> bool:
-    """A process with this id is alive (not a zombie)."""
+    """A process with this id is alive: any of its threads is not a zombie.
+
+    The main thread of a killed multi-threaded process (Rasa's) turns zombie first, while its other
+    threads are still exiting and still hold its files, the listening socket among them.
+    """
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
         return False
-    return state != "Z"
+    for thread in threads:
+        try:
+            state = (thread / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            return True
+    return False

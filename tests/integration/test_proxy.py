@@ -185,6 +185,8 @@ def test_a_crashed_rasa_server_is_restarted_while_the_other_answers(scaled):
     # may have been handled); from the moment it is gone, nginx sends everything to the other one.
     while process_exists(killed):
         time.sleep(0.05)
+    with pytest.raises(ConnectionRefusedError):  # gone with its listening socket (not yet restarted)
+        socket.create_connection(("127.0.0.1", scaled.ports["RASA_PORT"] + 1), timeout=5).close()
     for n in range(6):  # whichever server nginx picks, every message is answered
         try:
             reply = say(scaled.proxy, new_sender("proxy"), "can I squeeze it?")
