@@ -54,6 +54,7 @@ from clinic.channels.sms_text import (
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
 from clinic.hardening.http import client_address, trusted_proxies
 from clinic.hardening.ratelimit import limiter_from_env
+from clinic.nlg import fill_clinic_details
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def domain_texts(agent: Any) -> ResponseTexts:
         variants = (domain.responses.get(name) if domain is not None else None) or []
         for variant in variants:
             if variant.get("text"):
-                return str(variant["text"])
+                return fill_clinic_details(agent, str(variant["text"]))
         logger.error("Response %s is missing from the loaded model's domain (retrain?).", name)
         return None
 

@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from clinic.channels.identity import allowed_output_channels
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import limiter_from_env
+from clinic.nlg import fill_clinic_details
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def _response_text(app: Sanic, name: str) -> Optional[str]:
     agent = getattr(app.ctx, "agent", None)
     domain = getattr(agent, "domain", None)
     variants = (getattr(domain, "responses", None) or {}).get(name) or []
-    return variants[0].get("text") if variants else None
+    text = variants[0].get("text") if variants else None
+    return fill_clinic_details(agent, text) if text else None
 
 
 def _bot_reply(app: Sanic, name: str, status: int, recipient: Optional[str] = None) -> HTTPResponse:
