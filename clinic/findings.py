@@ -86,35 +86,73 @@ class Finding:
     negated: bool = False
 
 
+# "{red} ... {spreading}" in the lexicon: the two parts in one clause, up to GAP_WORDS words apart
+# ("the redness round it is spreading", "under my eye has ballooned"). A gap never holds punctuation,
+# a clause break other than "and" ("red and spreading"), or a negation ("my eye isn't swollen").
+GAP = "..."
+GAP_WORDS = 4
+
+
+def gap_refuses(word: str) -> bool:
+    """Whether `word` ends a gap of a gapped phrase (both matchers use this)."""
+    return word in PUNCTUATION or word in NEGATION_CUES or (word in LEXICON.clause_breaks and word != "and")
+
+
+def phrase_words(phrase: str) -> Tuple[str, ...]:
+    """A lexicon phrase as the matcher reads it; a gapped phrase keeps GAP between its parts."""
+    parts = [tuple(tokens(part)) for part in phrase.split(f" {GAP} ")]
+    return tuple(word for i, part in enumerate(parts) for word in ((GAP,) if i else ()) + part)
+
+
 def _phrases() -> List[Tuple[Tuple[str, ...], str, str]]:
     table = [
-        (tuple(tokens(phrase)), entity, value)
+        (phrase_words(phrase), entity, value)
         for entity, values in LEXICON.terms.items()
         for value, phrases in values.items()
         for phrase in phrases
     ]
-    table += [(tuple(tokens(phrase)), UNSURE, UNSURE) for phrase in UNSURE_PHRASES]
-    table += [(tuple(tokens(phrase)), NEUTRAL, NEUTRAL) for phrase in LEXICON.neutral]
+    table += [(phrase_words(phrase), UNSURE, UNSURE) for phrase in UNSURE_PHRASES]
+    table += [(phrase_words(phrase), NEUTRAL, NEUTRAL) for phrase in LEXICON.neutral]
     return sorted(table, key=lambda entry: -len(entry[0]))
 
 
 _PHRASES = _phrases()
 
 
+def _match_end(toks: Sequence[str], start: int, words: Sequence[str]) -> Optional[int]:
+    """Where `words` (GAP allowed) matched from `start` ends, the shortest gap first; None if not."""
+    if not words:
+        return start
+    if words[0] == GAP:
+        for skip in range(GAP_WORDS + 1):
+            if skip and (start + skip > len(toks) or gap_refuses(toks[start + skip - 1])):
+                return None
+            end = _match_end(toks, start + skip, words[1:])
+            if end is not None:
+                return end
+        return None
+    if start < len(toks) and toks[start] == words[0]:
+        return _match_end(toks, start + 1, words[1:])
+    return None
+
+
 def find_mentions(toks: Sequence[str]) -> List[Mention]:
-    """Lexicon phrases in `toks`, longest first, never two on the same word."""
-    taken: Set[int] = set()
-    found: List[Mention] = []
+    """Lexicon phrases in `toks`, the longest span first, never two on the same word."""
     index: Dict[str, List[int]] = {}
     for i, word in enumerate(toks):
         index.setdefault(word, []).append(i)
+    candidates: List[Mention] = []
     for words, kind, value in _PHRASES:
-        n = len(words)
         for start in index.get(words[0], ()):
-            if tuple(toks[start:start + n]) != words or taken & set(range(start, start + n)):
-                continue
-            taken.update(range(start, start + n))
-            found.append(Mention(start, start + n, kind, value))
+            end = _match_end(toks, start, words)
+            if end is not None:
+                candidates.append(Mention(start, end, kind, value))
+    taken: Set[int] = set()
+    found: List[Mention] = []
+    for m in sorted(candidates, key=lambda m: m.start - m.end):  # stable: the lexicon's order breaks ties
+        if not taken & set(range(m.start, m.end)):
+            taken.update(range(m.start, m.end))
+            found.append(m)
     return sorted(found, key=lambda m: m.start)
 
 
@@ -415,6 +453,11 @@ def red_flag_only_negated(text: str) -> bool:
 def asks_to_squeeze(text: str) -> bool:
     """Whether the message asks about popping or squeezing ("can i pop these little white spots?")."""
     return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.squeeze_questions)
+
+
+def has_question_words(text: str) -> bool:
+    """Whether the message asks something in words ("can i", "is it ok to", "should i"), "?" aside."""
+    return _has_phrase([t for t in tokens(text) if t not in PUNCTUATION], LEXICON.question_cues)
 
 
 def names_a_bump(text: str) -> bool:

@@ -43,7 +43,8 @@ class Lexicon:
     screening_present: Tuple[str, ...] = ()
     squeeze_questions: Tuple[str, ...] = ()
     neutral: Tuple[str, ...] = ()
-    bump_words: Tuple[str, ...] = ()  # phrases that look like a fact but are not one ("can't see it")
+    bump_words: Tuple[str, ...] = ()  # phrases that name the bump itself ("this spot")
+    question_cues: Tuple[str, ...] = ()  # words that make a message a question ("can i", "is it ok")
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -120,4 +121,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         squeeze_questions=tables.get("question.squeeze", ()),
         neutral=tables.get("neutral", ()),
         bump_words=tables.get("bump.word", ()),
+        question_cues=tables.get("question.cue", ()),
     )

@@ -38,6 +38,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.lexicon import ENTITIES as CONTRACT_ENTITIES
+from clinic.nlu import intent_rules
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -212,22 +213,15 @@ class UnknownInputGuard(GraphComponent, IntentClassifier):
         return messages
 
 
-DESCRIBING = frozenset({"hardness", "fluid", "location"})
-UNSURE_BELOW = 0.45  # the FallbackClassifier's threshold in config.yml
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RedFlagIntent(GraphComponent, IntentClassifier):
-    """The negation-aware reader, not the intent classifier, decides whether a red flag is reported.
+class ClinicIntentRules(GraphComponent, IntentClassifier):
+    """The reader's facts decide the intent where the classifier guesses (clinic/nlu/intent_rules.py).
 
-    - A message with a stated red flag (a `red_flag` entity) is report_red_flag, whatever else it
-      describes or asks ("hard, no pus, but it's started bleeding"), at full confidence: the fallback
-      never swallows it.
-    - "there's been no bleeding at all" or "could it bleed later?" classified as report_red_flag is given
-      the next intent of the ranking instead.
+    A stated red flag is report_red_flag at full confidence, whatever else the message says; a negated
+    one is not; a description is not a squeeze question; describe_bump vs inform by the contract. The
+    chosen intent's rivals are capped below the FallbackClassifier's threshold, so neither its
+    threshold nor its ambiguity margin can swallow what the reader decided.
     """
-
-    RED_FLAG_INTENT = "report_red_flag"
 
     @classmethod
     def create(
@@ -236,62 +230,38 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> RedFlagIntent:
+    ) -> ClinicIntentRules:
         """Nothing to train."""
         return cls()
 
     @staticmethod
-    def _description_over_a_guess(message: Message, intent: Dict[str, Any]) -> None:
-        """A message that states a fact about the bump is a description when the classifier can't tell.
-
-        Below the FallbackClassifier's threshold the patient would be asked to rephrase "soft spot on
-        my jaw, yellow in the middle"; the facts say what it is.
-        """
-        unsure = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < UNSURE_BELOW
-        if unsure and RedFlagIntent._describes(message):
-            RedFlagIntent._make_description(message)
-
-    @staticmethod
-    def _describes(message: Message) -> bool:
-        return any(e.get(ENTITY_ATTRIBUTE_TYPE) in DESCRIBING for e in message.get(ENTITIES, []))
-
-    @staticmethod
-    def _make_description(message: Message) -> None:
-        """describe_bump, clear of the fallback's threshold and of its ambiguity margin."""
-        described = {"name": "describe_bump", PREDICTED_CONFIDENCE_KEY: UNSURE_BELOW + 0.15}
-        others = [
-            {**r, PREDICTED_CONFIDENCE_KEY: min(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), UNSURE_BELOW)}
-            for r in message.get("intent_ranking") or []
-            if r.get("name") not in ("describe_bump", RedFlagIntent.RED_FLAG_INTENT)
-        ]
-        message.set(INTENT, described, add_to_output=True)
-        message.set("intent_ranking", [described, *others], add_to_output=True)
-
-    def _ranking_without_red_flag(self, message: Message) -> List[Dict[str, Any]]:
-        return [r for r in message.get("intent_ranking") or [] if r.get("name") != self.RED_FLAG_INTENT]
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """report_red_flag exactly when the reader found a stated red flag (or DIET did, unnegated)."""
-        from clinic import findings
-
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            if any(e.get(ENTITY_ATTRIBUTE_TYPE) == "red_flag" for e in message.get(ENTITIES, [])):
-                stated = {"name": self.RED_FLAG_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-                others = self._ranking_without_red_flag(message)
-                message.set(INTENT, stated, add_to_output=True)
-                message.set("intent_ranking", [stated, *others], add_to_output=True)
-                continue
-            if intent.get("name") != self.RED_FLAG_INTENT:
-                self._description_over_a_guess(message, intent)
-                continue
-            if not findings.red_flag_only_negated(message.get(TEXT) or ""):
-                continue
-            ranking = self._ranking_without_red_flag(message)
-            if self._describes(message):  # "soft and yellow in the middle, will it spread?" describes it
-                self._make_description(message)
-                continue
+    def _apply(message: Message, decision: intent_rules.Decision) -> None:
+        ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != intent_rules.RED_FLAG]
+        if not decision.intent:  # the classifier's next intent
             if ranking:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set("intent_ranking", ranking, add_to_output=True)
+            return
+        chosen = {"name": decision.intent, PREDICTED_CONFIDENCE_KEY: decision.confidence}
+        cap = min(intent_rules.FALLBACK_THRESHOLD, decision.confidence - 0.15)
+        others = [
+            {**r, PREDICTED_CONFIDENCE_KEY: min(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0), cap)}
+            for r in ranking
+            if r.get("name") != decision.intent
+        ]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set("intent_ranking", [chosen, *others], add_to_output=True)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """The rule table's intent where a rule applies; the classifier's elsewhere."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            decision = intent_rules.decide(
+                intent.get("name"),
+                float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+                [str(e.get(ENTITY_ATTRIBUTE_TYPE)) for e in message.get(ENTITIES, [])],
+                message.get(TEXT) or "",
+            )
+            if decision is not None:
+                self._apply(message, decision)
         return messages

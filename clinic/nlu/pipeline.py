@@ -67,8 +67,22 @@ class ClinicFindings:
         return doc
 
 
+def _gap(lex: lexicon.Lexicon) -> List[Dict[str, Any]]:
+    """Up to findings.GAP_WORDS words of one clause, none of them a negation (findings.gap_refuses)."""
+    refused = sorted((lex.negation_cues | {"not"} | lex.clause_breaks) - {"and"})
+    word = {"IS_PUNCT": False, "IS_SPACE": False, "NORM": {"NOT_IN": refused}, "OP": "?"}
+    return [dict(word) for _ in range(findings.GAP_WORDS)]
+
+
 def _token_patterns(nlp: Language, phrase: str, prefix: Optional[List[Dict[str, Any]]] = None) -> List:
-    """Token patterns for one phrase: by norm, optional hyphens between words; by lemma if a base form."""
+    """Token patterns for one phrase: by norm, optional hyphens between words; by lemma if a base form.
+
+    A gapped phrase ("{red} ... {spreading}") is its parts' patterns with a gap between them.
+    """
+    if f" {findings.GAP} " in phrase:
+        head, tail = phrase.split(f" {findings.GAP} ", 1)
+        gap = _gap(findings.LEXICON)
+        return [h + gap + t for h in _token_patterns(nlp, head, prefix) for t in _token_patterns(nlp, tail)]
     doc = nlp.get_pipe("lemmatizer")(nlp.make_doc(phrase))
     words = [t for t in doc if t.text != "-"]
     by_norm: List[Dict[str, Any]] = []

@@ -1,0 +1,100 @@
+"""Where the negation-aware reader, not the intent classifier, decides the intent: a rule table.
+
+Pure Python (no Rasa imports): `decide()` takes the classifier's top intent and what the reader found,
+and returns the intent the message gets, or None to keep the classifier's. The first rule that applies
+wins; clinic.nlu.component.ClinicIntentRules applies it in the NLU pipeline, before the fallback.
+
+| rule | when | intent |
+|---|---|---|
+| stated red flag | the reader found a red flag stated ("it's started bleeding"), whatever else the message says | report_red_flag |
+| denied red flag | report_red_flag, but every red flag is negated or a worry ("no bleeding", "could it bleed?") | describing intent if it describes the bump, else the classifier's next |
+| told, not asked | ask_squeeze / ask_self_extract, but the message asks nothing and describes ("white stuff came out when I squeezed") | describing intent |
+| description or answer | describe_bump vs inform by the contract: several facts or a named bump in a sentence describe it; one fact in a few words answers a question | describe_bump / inform |
+| facts over a guess | below the fallback threshold, but the message states a fact about the bump | describe_bump |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence
+
+from clinic import findings
+
+RED_FLAG = "report_red_flag"
+DESCRIBE = "describe_bump"
+INFORM = "inform"
+SAFETY_QUESTIONS = frozenset({"ask_squeeze", "ask_self_extract"})
+DESCRIBING = frozenset({"hardness", "fluid", "location"})
+FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
+DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
+ANSWER_WORDS = 6  # one fact in at most this many words answers a question
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The intent the message gets, and how sure: the classifier's other intents are capped below it."""
+
+    intent: str
+    confidence: float
+    rule: str
+
+
+def _words(text: str) -> List[str]:
+    return [t for t in findings.tokens(text) if t not in findings.PUNCTUATION]
+
+
+def asks_something(text: str) -> bool:
+    """Whether the message is a question: a question mark, or a question's words ("can i", "is it ok")."""
+    return "?" in text or findings.has_question_words(text)
+
+
+def describing_intent(text: str, entities: Iterable[str], current: Optional[str] = None) -> str:
+    """describe_bump or inform, by the contract's definitions (README "The conversation contract").
+
+    A description names the bump and says something about it ("lump. neck. hard.", "got a pus filled
+    spot on my lip") or gives several facts in a sentence; an answer gives one fact in a few words and
+    names no bump ("bone dry", "tummy", "it hasn't got anything in it"). Between the two (two facts in
+    three words, "soft and weepy"), `current` (the classifier's choice) stands, else inform.
+    """
+    facts = len(set(entities) & DESCRIBING)
+    words = len(_words(text))
+    named = findings.names_a_bump(text)
+    if facts and named and (facts >= 2 or words >= 5):
+        return DESCRIBE
+    if facts >= 2 and words >= DESCRIPTION_WORDS:
+        return DESCRIBE
+    if facts == 1 and not named and words <= ANSWER_WORDS and not asks_something(text):
+        return INFORM
+    return current if current in (DESCRIBE, INFORM) else INFORM
+
+
+def decide(intent: Optional[str], confidence: float, entities: Sequence[str], text: str,
+           red_flag_only_negated: Optional[bool] = None) -> Optional[Decision]:
+    """The intent the reader's facts give this message, or None to keep the classifier's.
+
+    `entities` are the entity types the reader found (red flags only when stated).
+    `red_flag_only_negated` may be passed in when already known (else it is computed when needed).
+    """
+    describes = bool(set(entities) & DESCRIBING)
+    if "red_flag" in entities:
+        return Decision(RED_FLAG, 1.0, "stated red flag")
+    if intent == RED_FLAG:
+        negated = findings.red_flag_only_negated(text) if red_flag_only_negated is None else red_flag_only_negated
+        if not negated:
+            return None
+        if describes:
+            return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "denied red flag")
+        return Decision("", 0.0, "denied red flag")  # the classifier's next intent
+    if intent in SAFETY_QUESTIONS and describes and not asks_something(text):
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "told, not asked")
+    if intent in (DESCRIBE, INFORM) and describes:
+        wanted = describing_intent(text, entities, intent)
+        if wanted != intent:
+            return Decision(wanted, max(confidence, FALLBACK_THRESHOLD + 0.15), "description or answer")
+        if confidence < FALLBACK_THRESHOLD:
+            return Decision(intent, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+        return None
+    if confidence < FALLBACK_THRESHOLD and describes:
+        return Decision(DESCRIBE, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    return None

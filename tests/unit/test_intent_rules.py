@@ -1,0 +1,86 @@
+"""The rule table where the reader's facts decide the intent (clinic/nlu/intent_rules.py), pure."""
+
+import pytest
+
+from clinic import findings
+from clinic.nlu import intent_rules
+from clinic.nlu.intent_rules import DESCRIBE, INFORM, RED_FLAG
+
+
+def facts(text):
+    """The entity types the reader states for `text` (as ClinicEntityExtractor gives them)."""
+    return [f.entity for f in findings.read(text) if f.entity in ("hardness", "fluid", "location", "red_flag")]
+
+
+def decided(intent, text, confidence=0.9):
+    decision = intent_rules.decide(intent, confidence, facts(text), text)
+    return None if decision is None else decision.intent
+
+
+@pytest.mark.parametrize("classified", ["choose_time", "nlu_fallback", "describe_bump", "ask_squeeze"])
+def test_a_stated_red_flag_is_reported_whatever_the_classifier_thought(classified):
+    decision = intent_rules.decide(classified, 0.98, facts("temp of 39 since last night"), "temp of 39 since last night")
+    assert decision.intent == RED_FLAG and decision.confidence == 1.0
+
+
+def test_a_denied_red_flag_is_not_reported():
+    assert decided(RED_FLAG, "there's been no bleeding at all") == ""  # the classifier's next intent
+    assert decided(RED_FLAG, "hard little thing on my chin, no bleeding") == DESCRIBE
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("white gunk came out when i squeezed", INFORM),
+    ("soft when i press it", INFORM),
+    ("i have white spots on my forehead that won't come out when i squeeze", DESCRIBE),
+])
+def test_a_squeeze_told_rather_than_asked_is_a_description_or_an_answer(text, intent):
+    assert decided("ask_squeeze", text) == intent
+
+
+@pytest.mark.parametrize("text", ["can i squeeze this white spot on my chin", "should i pop it, its soft",
+                                  "is it ok to press the hard one on my nose"])
+def test_a_squeeze_question_stays_a_question(text):
+    assert decided("ask_squeeze", text) is None
+
+
+@pytest.mark.parametrize("text, classified, intent", [
+    ("lump. neck. hard.", INFORM, DESCRIBE),  # a named bump with facts describes it
+    ("had this thing on my chin for weeks, soft and it oozes a bit", INFORM, DESCRIBE),
+    ("tummy", DESCRIBE, INFORM),  # one fact in a few words answers a question
+    ("dry as a bone", DESCRIBE, INFORM),
+])
+def test_describe_bump_or_inform_by_the_contract(text, classified, intent):
+    assert decided(classified, text) == intent
+
+
+@pytest.mark.parametrize("text, classified", [("soft and weepy", INFORM), ("soft and weepy", DESCRIBE),
+                                              ("white spot on my chin", DESCRIBE)])
+def test_in_between_the_classifier_stands(text, classified):
+    assert decided(classified, text) is None
+
+
+def test_facts_over_a_guess_below_the_fallback_threshold():
+    text = "soft one on my jaw, yellow in the middle"
+    decision = intent_rules.decide("nlu_fallback", 0.3, facts(text), text)
+    assert decision.intent == DESCRIBE and decision.confidence > intent_rules.FALLBACK_THRESHOLD
+    assert intent_rules.decide("greet", 0.3, [], "hiya") is None  # nothing stated: the fallback asks
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("the redness round it is spreading", "spreading_redness"),
+    ("its gone really red all round and spreading", "spreading_redness"),
+    ("yes her eye's swollen", "swollen_eye"),
+    ("theres swelling round my eye", "swollen_eye"),
+    ("under my eye has ballooned", "swollen_eye"),
+    ("its turned a purply colour", "colour_change"),
+    ("she's burning up", "fever"),
+    ("pain is like 9/10", "severe_pain"),
+])
+def test_gapped_phrases_find_warning_signs_said_around_other_words(text, flag):
+    assert findings.red_flags_from_text(text) == [flag]
+
+
+@pytest.mark.parametrize("text", ["my eye isn't swollen", "no swelling round my eye",
+                                  "the redness is going down and it's not spreading", "got a black dot on my nose"])
+def test_a_gap_never_crosses_a_negation(text):
+    assert findings.red_flags_from_text(text) == []
