@@ -4,13 +4,16 @@ Pure Python (no Rasa imports): `decide()` takes the classifier's top intent and 
 and returns the intent the message gets, or None to keep the classifier's. The first rule that applies
 wins; clinic.nlu.component.ClinicIntentRules applies it in the NLU pipeline, before the fallback.
 
-| rule | when | intent |
-|---|---|---|
-| stated red flag | the reader found a red flag stated ("it's started bleeding"), whatever else the message says | report_red_flag |
-| denied red flag | report_red_flag, but every red flag is negated or a worry ("no bleeding", "could it bleed?") | describing intent if it describes the bump, else the classifier's next |
-| told, not asked | ask_squeeze / ask_self_extract, but the message asks nothing and describes ("white stuff came out when I squeezed") | describing intent |
-| description or answer | describe_bump vs inform by the contract: several facts or a named bump in a sentence describe it; one fact in a few words answers a question | describe_bump / inform |
-| facts over a guess | below the fallback threshold, but the message states a fact about the bump | describe_bump |
+Rules, in order:
+- stated red flag: the reader found a red flag stated ("it's started bleeding"), whatever else the
+  message says -> report_red_flag;
+- denied red flag: report_red_flag, but every red flag is negated or a worry ("no bleeding", "could it
+  bleed?") -> the describing intent if it describes the bump, else the classifier's next;
+- told, not asked: ask_squeeze / ask_self_extract, but the message asks nothing and describes ("white
+  stuff came out when I squeezed") -> the describing intent;
+- description or answer: describe_bump vs inform by the contract (a named bump with facts describes
+  it; one fact in a few words answers a question);
+- facts over a guess: below the fallback threshold, but the message states a fact -> describe_bump.
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if "red_flag" in entities:
         return Decision(RED_FLAG, 1.0, "stated red flag")
     if intent == RED_FLAG:
-        negated = findings.red_flag_only_negated(text) if red_flag_only_negated is None else red_flag_only_negated
+        negated = red_flag_only_negated
+        if negated is None:
+            negated = findings.red_flag_only_negated(text)
         if not negated:
             return None
         if describes:

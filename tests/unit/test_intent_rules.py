@@ -9,7 +9,8 @@ from clinic.nlu.intent_rules import DESCRIBE, INFORM, RED_FLAG
 
 def facts(text):
     """The entity types the reader states for `text` (as ClinicEntityExtractor gives them)."""
-    return [f.entity for f in findings.read(text) if f.entity in ("hardness", "fluid", "location", "red_flag")]
+    contract = ("hardness", "fluid", "location", "red_flag")
+    return [f.entity for f in findings.read(text) if f.entity in contract]
 
 
 def decided(intent, text, confidence=0.9):
@@ -19,7 +20,8 @@ def decided(intent, text, confidence=0.9):
 
 @pytest.mark.parametrize("classified", ["choose_time", "nlu_fallback", "describe_bump", "ask_squeeze"])
 def test_a_stated_red_flag_is_reported_whatever_the_classifier_thought(classified):
-    decision = intent_rules.decide(classified, 0.98, facts("temp of 39 since last night"), "temp of 39 since last night")
+    text = "temp of 39 since last night"
+    decision = intent_rules.decide(classified, 0.98, facts(text), text)
     assert decision.intent == RED_FLAG and decision.confidence == 1.0
 
 
@@ -80,7 +82,7 @@ def test_gapped_phrases_find_warning_signs_said_around_other_words(text, flag):
     assert findings.red_flags_from_text(text) == [flag]
 
 
-@pytest.mark.parametrize("text", ["my eye isn't swollen", "no swelling round my eye",
-                                  "the redness is going down and it's not spreading", "got a black dot on my nose"])
+@pytest.mark.parametrize("text", ["my eye isn't swollen", "no swelling round my eye", "got a black dot on my nose",
+                                  "the redness is going down and it's not spreading"])
 def test_a_gap_never_crosses_a_negation(text):
     assert findings.red_flags_from_text(text) == []
