@@ -29,6 +29,8 @@ NEGATION_CUES = LEXICON.negation_cues | {"n't"}
 
 UNSURE = "unsure"  # a mention kind of its own until its clause tells which question it answers
 NEUTRAL = "neutral"  # "can't see it", "my eye is fine": words that hold their place and state nothing
+# After "can" / "could" these report what the patient notices, not a worry: "I can see it bleeding".
+PERCEIVING = frozenset({"see", "feel", "tell", "notice", "hear", "smell"})
 # A negation cue reaches this many words forward.
 NEGATION_WINDOW = 4
 PUNCTUATION = frozenset({",", ".", ";", ":", "!", "?", "&", "\n"})
@@ -173,6 +175,8 @@ def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) ->
         if word in NEGATION_CUES:
             return "negated", i
         if word in LEXICON.hypothetical_cues and mention.kind == "red_flag":
+            if i + 1 < len(toks) and toks[i + 1] in PERCEIVING:
+                continue  # "I can see it bleeding" reports it
             return "hypothetical", i
     return "", -1
 
@@ -185,9 +189,39 @@ def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
 
 
 def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
-    """The patient repeats the question's word, then says no: "pus? no", "bleeding? nope"."""
+    """The patient repeats the question's word, then says no: "pus? no", "bleeding? nope".
+
+    Not a place: "the lump on my neck? not hard" names the neck and then answers another question.
+    """
+    if mention.kind == "location":
+        return False
     after = toks[mention.end:mention.end + 2]
     return len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES
+
+
+# Red flags whose clause names a place the sign reaches, not where the bump is.
+REACHING_SIGNS = frozenset({"spreading_redness", "vision_changes"})
+
+
+def _asked_in_its_clause(toks: Sequence[str], mention: Mention, clause_of: Sequence[int]) -> bool:
+    """A worry asked, not a sign reported: a question that opens with a hypothetical cue ("could this
+    bump start bleeding if I leave it?"), not one that only ends in "?" ("I can see it bleeding?")."""
+    clause = clause_of[mention.start]
+    words = [i for i, c in enumerate(clause_of) if c == clause or (c == clause + 1 and toks[i] == "?")]
+    words = [i for i in words if toks[i] not in PUNCTUATION or toks[i] == "?"]
+    if not words or toks[words[-1]] != "?":
+        return False
+    if toks[words[0]] in LEXICON.clause_breaks or toks[words[0]] == "so":
+        words = words[1:]  # "and could it start bleeding?"
+    return bool(words) and words[0] < mention.start and toks[words[0]] in LEXICON.hypothetical_cues
+
+
+def _where_a_sign_reaches(mentions: Sequence[Mention], place: Mention, clause_of: Sequence[int]) -> bool:
+    """Whether `place` shares its clause with spreading redness or trouble seeing ("fuzzy in my left eye")."""
+    return any(
+        m.kind == "red_flag" and m.value in REACHING_SIGNS and clause_of[m.start] == clause_of[place.start]
+        for m in mentions
+    )
 
 
 _FLIP = {"hardness": {"hard": "soft", "soft": "hard"}, "fluid": {"yes": "no", "no": "yes"}}
@@ -225,6 +259,10 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         cue, at = _cue_before(toks, m, owner)
         if not cue and _echoed_then_denied(toks, m):  # "pus? no, never seen any"
             cue, at = "negated", m.start
+        if not cue and m.kind == "red_flag" and _asked_in_its_clause(toks, m, clause_of):
+            cue = "hypothetical"  # "could this bump on my chin start bleeding if i leave it?"
+        if m.kind == "location" and _where_a_sign_reaches(mentions, m, clause_of):
+            continue  # "the redness is spreading up my neck": where the redness goes, not the bump
         if not cue:
             findings.append(Finding(m.start, m.end, m.kind, m.value))
         elif cue == "negated" and m.kind in _FLIP and _already_negative(toks, m):

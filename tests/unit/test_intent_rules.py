@@ -89,3 +89,17 @@ NOT_WARNING_SIGNS = ["my eye isn't swollen", "no swelling round my eye", "got a 
 @pytest.mark.parametrize("text", NOT_WARNING_SIGNS)
 def test_a_gap_never_crosses_a_negation(text):
     assert findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text, found", [
+    ("could this white bump on my chin start bleeding if i leave it?", [("location", "chin")]),  # a worry
+    ("i can see it bleeding", [("red_flag", "bleeding")]),  # noticed, not wondered
+    ("no fever but the redness is spreading up my neck", [("red_flag", "spreading_redness")]),  # not the bump
+    ("everythings gone fuzzy in my left eye", [("red_flag", "vision_changes")]),
+    ("what's the white lump on my neck? not hard, sort of squidgy", [("location", "neck"), ("hardness", "soft")]),
+    ("maybe a bit of pus", [("fluid", "unsure")]),
+    ("which hay fever tablets work best", []),
+])
+def test_the_reader_reads_a_sign_in_its_sentence(text, found):
+    stated = [(f.entity, f.value) for f in findings.read(text)]
+    assert sorted(set(stated)) == sorted(found)
