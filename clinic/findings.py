@@ -204,8 +204,10 @@ REACHING_SIGNS = frozenset({"spreading_redness", "vision_changes"})
 
 
 def _asked_in_its_clause(toks: Sequence[str], mention: Mention, clause_of: Sequence[int]) -> bool:
-    """A worry asked, not a sign reported: a question that opens with a hypothetical cue ("could this
-    bump start bleeding if I leave it?"), not one that only ends in "?" ("I can see it bleeding?")."""
+    """A worry asked, not a sign reported: a question opening with a hypothetical cue.
+
+    "could this bump start bleeding if I leave it?" asks; "so it's bleeding?" reports.
+    """
     clause = clause_of[mention.start]
     words = [i for i, c in enumerate(clause_of) if c == clause or (c == clause + 1 and toks[i] == "?")]
     words = [i for i in words if toks[i] not in PUNCTUATION or toks[i] == "?"]

@@ -96,7 +96,7 @@ def test_a_gap_never_crosses_a_negation(text):
     ("i can see it bleeding", [("red_flag", "bleeding")]),  # noticed, not wondered
     ("no fever but the redness is spreading up my neck", [("red_flag", "spreading_redness")]),  # not the bump
     ("everythings gone fuzzy in my left eye", [("red_flag", "vision_changes")]),
-    ("what's the white lump on my neck? not hard, sort of squidgy", [("location", "neck"), ("hardness", "soft")]),
+    ("the white lump on my neck? not hard, sort of squidgy", [("location", "neck"), ("hardness", "soft")]),
     ("maybe a bit of pus", [("fluid", "unsure")]),
     ("which hay fever tablets work best", []),
 ])
