@@ -17,7 +17,7 @@ SPACY_MODEL := build/spacy-clinic
 SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
 .PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled \
-  system-packages bench-scaled
+  system-packages bench-scaled bench-console
 
 # Debian packages (PostgreSQL, Redis, Chromium, nginx...): installed when missing as root, else the command to run.
 system-packages:
@@ -109,3 +109,8 @@ bench-nlu: train
 
 clean:
 	rm -rf models results var build
+
+# The staff console at 20,000 conversations (not part of `make test`): p50/p95 per page, results/bench-console.json.
+# BENCH_CONSOLE_POSTGRES=1 runs it on a private PostgreSQL server.
+bench-console: venv
+	$(PY) scripts/bench_console.py

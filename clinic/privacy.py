@@ -28,10 +28,12 @@ _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
     "clinic.booking.erasure:erase_sender",
     "clinic.channels.erasure:erase_sender",
+    "clinic.conversations.index:erase_sender",  # the staff console's index of conversations
 ]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
 RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [
     "clinic.booking.erasure:purge_before",
+    "clinic.conversations.index:purge_before",
 ]
 
 

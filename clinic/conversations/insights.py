@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, List, Mapping, Optional
 
-from clinic.conversations.repository import ConversationRepository
-from clinic.conversations.summary import (
-    FALLBACK_INTENT,
-    ConversationSummary,
-    parse_data,
-    to_datetime,
-    top_confidence,
-)
+from clinic.conversations.summary import ConversationSummary, to_datetime
 
 TRIAGE_OUTCOMES = ("milia", "pustule", "uncertain", "urgent")
 
@@ -40,7 +33,7 @@ class Insights:
     conversations: int
     offered: int  # offered a booking: by the assessment, or the booking form started (also without a triage)
     booked: int  # conversations with a booking that stands (booked, attended, no-show) in the bookings table
-    declined: int  # offered, said no at the summary (or stopped), and no booking
+    declined: int  # offered, said no at the summary, and no booking
     cancelled: int  # bookings of these conversations cancelled since (patient or clinic)
     attended: int  # bookings of these conversations the patient came to
     messages_per_day: List[int]
@@ -67,7 +60,7 @@ class Insights:
 
 def booking_figures(summaries: List[ConversationSummary],
                     bookings: Mapping[str, Mapping[str, int]]) -> Dict[str, int]:
-    """offered, booked, declined, cancelled, attended over these conversations (bookings: the table's)."""
+    """Offered, booked, declined, cancelled, attended over these conversations (bookings: the table's)."""
     figures = dict.fromkeys(("offered", "booked", "declined", "cancelled", "attended"), 0)
     for summary in summaries:
         statuses = bookings.get(summary.sender_id) or {}
@@ -81,52 +74,35 @@ def booking_figures(summaries: List[ConversationSummary],
     return figures
 
 
-def compute(repo: ConversationRepository, days: int = 30, today: Optional[date] = None,
-            weakest: int = 15, bookings: Optional[Mapping[str, Mapping[str, int]]] = None) -> Insights:
-    """Figures over the last `days` days (UTC); `bookings` (sender -> status -> n) from the bookings table."""
-    bookings = bookings or {}
+def first_day(days: int = 30, today: Optional[date] = None) -> datetime:
+    """Midnight UTC of the first of the last `days` days."""
     today = today or datetime.now(timezone.utc).date()
-    first = today - timedelta(days=days - 1)
-    calendar = [first + timedelta(days=i) for i in range(days)]
-    index = {day: i for i, day in enumerate(calendar)}
+    return datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), tzinfo=timezone.utc)
+
+
+def compute(index, days: int = 30, today: Optional[date] = None, weakest: int = 15) -> Insights:  # noqa: ANN001
+    """Figures over the last `days` days (UTC), from the conversation index (ConversationIndex)."""
+    first = first_day(days, today)
+    calendar = [first.date() + timedelta(days=i) for i in range(days)]
+    position = {day: i for i, day in enumerate(calendar)}
+    window = index.window(first.timestamp(), weakest=weakest)
     per_day = [0] * days
     mix: Counter = Counter()
-    shown = [s for s in repo.summaries() if s.started is not None and s.started.date() in index]
+    shown = [s for s in window.summaries if s.started is not None and s.started.date() in position]
     for summary in shown:
-        per_day[index[summary.started.date()]] += 1
+        per_day[position[summary.started.date()]] += 1
         mix[summary.triage_result or "no result"] += 1
-    since = datetime.combine(first, datetime.min.time(), tzinfo=timezone.utc).timestamp()
-    messages = [0] * days
-    fallbacks = [0] * days
-    weak: List[WeakMessage] = []
-    for row in repo.user_messages(since, with_data=True):
-        at = to_datetime(row["timestamp"])
-        i = index.get(at.date()) if at else None
-        if i is None:
-            continue
-        messages[i] += 1
-        fallbacks[i] += row["intent_name"] == FALLBACK_INTENT
-        data = parse_data(row.get("data"))
-        text = str(data.get("text") or "")
-        if not text or text.startswith("/"):  # button payloads are not the NLU's work
-            continue
-        parse = data.get("parse_data") or {}
-        confidence = top_confidence(parse)
-        if confidence is None:
-            continue
-        ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
-        best = max(ranking, key=lambda r: r.get("confidence") or 0)["name"] if ranking else (
-            (parse.get("intent") or {}).get("name") or "")
-        weak.append(WeakMessage(row["sender_id"], at, text, str(best), confidence))
-    weak.sort(key=lambda w: w.confidence)
+    messages = [window.days.get(day, (0, 0))[0] for day in calendar]
+    fallbacks = [window.days.get(day, (0, 0))[1] for day in calendar]
     ordered_mix = {k: mix[k] for k in TRIAGE_OUTCOMES + ("no result",) if mix[k]}
     return Insights(
         days=calendar,
         conversations_per_day=per_day,
         triage_mix=ordered_mix,
         conversations=len(shown),
-        **booking_figures(shown, bookings),
+        **booking_figures(shown, window.bookings),
         messages_per_day=messages,
         fallbacks_per_day=fallbacks,
-        weakest=weak[:weakest],
+        weakest=[WeakMessage(w.sender_id, to_datetime(w.at), w.text, w.intent, w.confidence)
+                 for w in window.weakest],
     )

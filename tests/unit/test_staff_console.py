@@ -74,7 +74,7 @@ def stores(tmp_path_factory):
             ConversationPaused(timestamp=now + 6),
         ],
         "web-3f2a9c1d": start + [
-            UserUttered("hard bump no pus", parse_data=parse("describe_bump", 0.95, "hard bump no pus"),
+            UserUttered("hard bump no pus", parse_data=parse("describe_bump", 0.85, "hard bump no pus"),
                         input_channel="socketio", timestamp=now + 1),
             SlotSet("triage_result", "milia", timestamp=now + 2),
             UserUttered("qwzx", parse_data=parse("nlu_fallback", 0.45, "qwzx"), input_channel="socketio",

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clinic.config import Settings
+from clinic.conversations.index import ConversationIndex
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import tracker_engine
 from clinic.db.engine import engine_for, session_factory
@@ -150,6 +151,8 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     app.state.throttle = SignInThrottle(engine_for(settings.database_url))
     app.state.password_checks = asyncio.Semaphore(settings.password_checks)
     app.state.conversations = ConversationRepository(tracker_engine(settings.tracker_store_url))
+    app.state.index = ConversationIndex(tracker_engine(settings.tracker_store_url), app.state.db,
+                                        settings.secret_key)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
     app.state.templates = _templates()
     return app

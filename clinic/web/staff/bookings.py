@@ -14,7 +14,7 @@ from clinic.booking import handlers
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.privacy import mask_contact
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
-from clinic.web.staff.views import key_of, record, render
+from clinic.web.staff.views import fresh_index, key_of, record, render
 
 NOTICES = {
     "attended": "Marked as attended.",
@@ -47,7 +47,8 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
     else:
         rows = await run_in_threadpool(handlers.bookings_on, uow, day)
         first, step = day, timedelta(days=1)
-    senders = set(request.app.state.conversations.sender_ids())
+    index = await fresh_index(request)
+    senders = await run_in_threadpool(index.exists, [b.sender_id for b in rows if b.sender_id])
     by_day: Dict[date, List] = {}
     for booking in rows:
         key = key_of(request, booking.sender_id) if booking.sender_id in senders else None

@@ -7,6 +7,7 @@ import io
 import math
 import re
 from typing import Callable, Dict, List, Optional
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -15,9 +16,9 @@ from starlette.responses import RedirectResponse, Response
 
 from clinic.booking.handlers import bookings_for_sender
 from clinic.booking.unit_of_work import unit_of_work_factory
-from clinic.conversations.bookings import statuses_by_sender
+from clinic.conversations.index import ConversationIndex
 from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
-from clinic.conversations.summary import ConversationSummary, transcript
+from clinic.conversations.summary import transcript
 from clinic.privacy import conversation_key, erase_patient, mask_contact
 from clinic.rasa_api import RasaUnavailable
 from clinic.staff.accounts import (
@@ -84,28 +85,21 @@ def key_of(request: Request, sender_id: str) -> str:
     return conversation_key(request.app.state.settings.secret_key, sender_id)
 
 
-def booking_statuses(request: Request) -> Dict[str, Dict[str, int]]:
-    """Sender id -> {status: bookings} from the clinic database's bookings table."""
-    with request.app.state.db() as db:
-        return statuses_by_sender(db)
+# A request reads at most this long of new tracker events into the index; the rest waits for the next.
+REFRESH_BUDGET_SECONDS = 2.0
 
 
-def with_bookings(request: Request, summaries: List[ConversationSummary]) -> List[ConversationSummary]:
-    """Attach each conversation's bookings (by status) from the bookings table."""
-    statuses = booking_statuses(request)
-    for summary in summaries:
-        summary.bookings = dict(statuses.get(summary.sender_id) or {})
-    return summaries
+async def fresh_index(request: Request) -> ConversationIndex:
+    """The conversation index, brought up to date with the tracker store (newer events only)."""
+    index: ConversationIndex = request.app.state.index
+    await run_in_threadpool(index.refresh, REFRESH_BUDGET_SECONDS)
+    return index
 
 
-def find_sender(request: Request, key: str) -> Optional[str]:
+async def find_sender(request: Request, key: str) -> Optional[str]:
     """The sender behind an opaque key, or None (a guessed or stale URL)."""
-    if len(key) != 24:
-        return None
-    for sender in request.app.state.conversations.sender_ids():
-        if key_of(request, sender) == key:
-            return sender
-    return None
+    index = await fresh_index(request)
+    return await run_in_threadpool(index.sender_for_key, key)
 
 
 def record(request: Request, staff: Optional[StaffContext], action: str, target: Optional[str] = None,
@@ -247,32 +241,11 @@ FILTERS = {
 }
 
 
-def _matches(summary: ConversationSummary, filters: Dict[str, str], query: str, exact: bool) -> bool:
-    yes = {"yes": True, "no": False}
-    if query and exact and query != summary.sender_id:
-        return False
-    if query and not exact and query.lower() not in summary.sender_id.lower():
-        return False
-    if "triage" in filters and (summary.triage_result or "none") != filters["triage"]:
-        return False
-    if "channel" in filters and summary.channel != filters["channel"]:
-        return False
-    if "handoff" in filters and summary.handoff_requested != yes[filters["handoff"]]:
-        return False
-    if "booked" in filters and summary.booked != yes[filters["booked"]]:
-        return False
-    if "flags" in filters and bool(summary.red_flags) != yes[filters["flags"]]:
-        return False
-    if "status" in filters and summary.paused != (filters["status"] == "paused"):
-        return False
-    return True
-
-
 async def conversations(request: Request, staff: StaffContext) -> Response:
-    """Every conversation, filtered and searched, 50 a page."""
+    """Every conversation, filtered and searched, 50 a page (SQL over the conversation index)."""
     params = request.query_params
-    summaries = with_bookings(request, request.app.state.conversations.summaries())
-    channels = sorted({s.channel for s in summaries if s.channel})
+    index = await fresh_index(request)
+    channels = await run_in_threadpool(index.channels)
     filters = {name: params[name] for name, allowed in FILTERS.items() if params.get(name) in allowed}
     if params.get("channel") in channels:
         filters["channel"] = params["channel"]
@@ -280,32 +253,24 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
     # Reviewers find a conversation by its full sender id only: a partial search would let them
     # work out phone numbers they are shown masked.
     exact = not staff.user.is_admin
-    shown = [s for s in summaries if _matches(s, filters, query, exact)]
-    pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
-    page = min(max(int(params["page"]) if params.get("page", "").isdigit() else 1, 1), pages)
-    rows = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    wanted = int(params["page"]) if params.get("page", "").isdigit() and len(params["page"]) < 7 else 1
+    found = await run_in_threadpool(lambda: index.page(filters, query, exact, wanted, PAGE_SIZE))
     if query:
-        record(request, staff, "search conversations", detail=f"{len(shown)} found")
+        record(request, staff, "search conversations", detail=f"{found.found} found")
     else:
-        record(request, staff, "list conversations", detail=f"page {page}, {len(rows)} shown")
+        record(request, staff, "list conversations", detail=f"page {found.page}, {len(found.rows)} shown")
     return render(request, "conversations.html", {
-        "rows": [(s, key_of(request, s.sender_id)) for s in rows],
-        "total": len(summaries), "found": len(shown), "page": page, "pages": pages,
-        "filters": filters, "query": query, "channels": channels, "choices": FILTERS,
+        "rows": found.rows, "total": found.total, "found": found.found, "page": found.page,
+        "pages": found.pages, "filters": filters, "query": query, "channels": channels, "choices": FILTERS,
         "show_sender": sender_display(staff),
-        "page_query": "&".join(f"{k}={v}" for k, v in {**filters, **({"q": query} if query else {})}.items()),
+        "page_query": urlencode({**filters, **({"q": query} if query else {})}),
     }, staff=staff)
 
 
 async def inbox(request: Request, staff: StaffContext) -> Response:
     """Conversations waiting for a person (the bot is paused), longest-waiting first."""
-    waiting = [s for s in with_bookings(request, request.app.state.conversations.summaries()) if s.paused]
-    waiting.sort(key=lambda s: s.last_active)
-    repo = request.app.state.conversations
-    rows = []
-    for summary in waiting:
-        said = [item.text for item in transcript(repo.events_for(summary.sender_id)) if item.kind == "user"]
-        rows.append((summary, key_of(request, summary.sender_id), said[-1] if said else ""))
+    index = await fresh_index(request)
+    rows = [(summary, key, summary.last_message) for summary, key in await run_in_threadpool(index.waiting)]
     record(request, staff, "view inbox", detail=f"{len(rows)} waiting")
     return render(request, "inbox.html", {"rows": rows, "show_sender": sender_display(staff)}, staff=staff)
 
@@ -313,23 +278,23 @@ async def inbox(request: Request, staff: StaffContext) -> Response:
 async def conversation(request: Request, staff: StaffContext) -> Response:
     """One transcript as a chat; each view is audited."""
     key = request.path_params["key"]
-    sender = find_sender(request, key)
+    sender = await find_sender(request, key)
     if sender is None:
         return refuse(request, "view transcript", "There is no such conversation.", staff.user.username,
                       target=key[:128], status=404)
     repo = request.app.state.conversations
-    summary = repo.summary_for(sender)
-    if summary is None:
+    summary = await run_in_threadpool(request.app.state.index.summary, sender)
+    items = await run_in_threadpool(lambda: transcript(repo.events_for(sender)))
+    if summary is None or not items:
         return refuse(request, "view transcript", "There is no such conversation.", staff.user.username,
                       target=key, status=404)
-    with_bookings(request, [summary])
     bookings = await run_in_threadpool(
         bookings_for_sender, unit_of_work_factory(request.app.state.settings.database_url), sender
     )
     record(request, staff, "view transcript", target=key)
     return render(request, "transcript.html", {
         "bookings": bookings, "contact": sender_display(staff),
-        "summary": summary, "key": key, "items": transcript(repo.events_for(sender)),
+        "summary": summary, "key": key, "items": items,
         "details": request.query_params.get("details") == "1",
         "sender": sender_display(staff)(sender), "max_reply": MAX_REPLY,
     }, staff=staff)
@@ -337,7 +302,7 @@ async def conversation(request: Request, staff: StaffContext) -> Response:
 
 async def _conversation_action(request: Request, staff: StaffContext, action: str) -> Response:
     key = request.path_params["key"]
-    sender = find_sender(request, key)
+    sender = await find_sender(request, key)
     if sender is None:
         return refuse(request, action, "There is no such conversation.", staff.user.username,
                       target=key[:128], status=404)
@@ -399,7 +364,7 @@ async def hand_back(request: Request, staff: StaffContext) -> Response:
 async def erase(request: Request, staff: StaffContext) -> Response:
     """Admin only: erase a conversation and the patient's personal data (e.g. a request by phone)."""
     key = request.path_params["key"]
-    sender = find_sender(request, key)
+    sender = await find_sender(request, key)
     if sender is None:
         return refuse(request, "erase conversation", "There is no such conversation.", staff.user.username,
                       target=key[:128], status=404)
@@ -416,9 +381,8 @@ async def erase(request: Request, staff: StaffContext) -> Response:
 
 async def insights(request: Request, staff: StaffContext) -> Response:
     """The clinic's numbers over the last 30 days, with plots."""
-    figures = await run_in_threadpool(
-        lambda: compute(request.app.state.conversations, bookings=booking_statuses(request))
-    )
+    index = await fresh_index(request)
+    figures = await run_in_threadpool(compute, index)
     plots = await run_in_threadpool(lambda: {
         "per_day": charts.daily_bars(figures.days, figures.conversations_per_day, "Conversations per day"),
         "mix": charts.category_bars(figures.triage_mix, "Triage outcome"),
@@ -460,7 +424,8 @@ async def export_csv(request: Request, staff: StaffContext) -> Response:
     writer.writerow(["sender_id", "channel", "started", "last_active", "messages", "triage_result",
                      "red_flags", "booked", "booking_status", "handoff_requested", "waiting_for_person",
                      "fallbacks"])
-    summaries = with_bookings(request, request.app.state.conversations.summaries())
+    index = await fresh_index(request)
+    summaries = await run_in_threadpool(index.all_rows)
     for s in summaries:
         writer.writerow([_cell(v) for v in (
             s.sender_id, s.channel, s.started.isoformat() if s.started else "",

@@ -1,0 +1,73 @@
+"""The console's index of conversations, in the clinic database (kept up to date from the tracker store).
+
+One row per conversation (`conversation_summaries`), the patients' messages the NLU was least sure of
+(`review_messages`), messages per day (`message_days`) and where the index has read up to
+(`conversation_index_state`). Built by `clinic.conversations.index.ConversationIndex.refresh` from the
+tracker events newer than the last one it read, so no request replays every event. Times are epoch
+seconds, like the tracker store's.
+"""
+
+from sqlalchemy import Boolean, Column, Date, Float, Index, Integer, String, Text
+
+from clinic.db.base import Base
+
+
+class ConversationRow(Base):
+    """A conversation as the console lists it (what its events say; bookings come from the bookings table)."""
+
+    __tablename__ = "conversation_summaries"
+
+    sender_id = Column(String(255), primary_key=True)
+    # HMAC of the sender id with the console's secret: computed once, used in URLs and the audit log.
+    conversation_key = Column(String(24), nullable=False, index=True)
+    started = Column(Float, nullable=False, index=True)
+    last_active = Column(Float, nullable=False, index=True)
+    channel = Column(String(40), nullable=False, default="", index=True)
+    messages = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    handoff_requested = Column(Boolean, nullable=False, default=False)
+    paused = Column(Boolean, nullable=False, default=False, index=True)
+    waiting_since = Column(Float, nullable=True)
+    triage_result = Column(String(20), nullable=True, index=True)
+    red_flags = Column(String(255), nullable=False, default="")  # space-separated
+    offered_booking = Column(Boolean, nullable=False, default=False)
+    booking_outcome = Column(String(20), nullable=True)
+    last_message = Column(Text, nullable=False, default="")
+    last_event_id = Column(Integer, nullable=False, default=0)
+
+
+class ReviewMessage(Base):
+    """A patient's message the NLU was unsure of (or did not understand): material for the review page."""
+
+    __tablename__ = "review_messages"
+
+    event_id = Column(Integer, primary_key=True)  # the tracker event's id
+    sender_id = Column(String(255), nullable=False, index=True)
+    at = Column(Float, nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    intent = Column(String(64), nullable=False, default="")
+    confidence = Column(Float, nullable=False, index=True)
+    fallback = Column(Boolean, nullable=False, default=False)
+    entities = Column(Text, nullable=False, default="[]")  # JSON, as the NLU gave them
+
+    __table_args__ = (Index("ix_review_messages_fallback_confidence", "fallback", "confidence"),)
+
+
+class MessageDay(Base):
+    """Patients' messages per day (UTC) and how many the bot did not understand."""
+
+    __tablename__ = "message_days"
+
+    day = Column(Date, primary_key=True)
+    messages = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)
+
+
+class IndexState(Base):
+    """How far the index has read (last_event_id) and which secret its keys were made with."""
+
+    __tablename__ = "conversation_index_state"
+
+    name = Column(String(40), primary_key=True)
+    value = Column(String(255), nullable=False)
+
