@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from rasa_sdk import Tracker
@@ -21,6 +21,7 @@ from clinic.booking.availability import FreeTime, Schedule
 from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingError
 from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
+from clinic.booking.wording import clock_text, day_text, when_text  # noqa: F401  (used by the actions)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,22 +101,6 @@ def entity_value(tracker: Tracker, name: str) -> Optional[str]:
         if entity.get("entity") == name and entity.get("value") not in (None, ""):
             return str(entity["value"])
     return None
-
-
-def clock_text(moment: time) -> str:
-    """9:00am, 3:30pm, 12:00pm."""
-    hour = moment.hour % 12 or 12
-    return f"{hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
-
-
-def day_text(day: date) -> str:
-    """Tuesday 4 June."""
-    return f"{day:%A} {day.day} {day:%B}"
-
-
-def when_text(moment: datetime) -> str:
-    """Tuesday 4 June at 9:00am (on the clinic's clock)."""
-    return f"{day_text(moment.date())} at {clock_text(moment.time())}"
 
 
 def button_title(moment: datetime) -> str:

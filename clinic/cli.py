@@ -1,4 +1,4 @@
-"""`clinic`: the clinic's command line (database, bookings, schedule, staff)."""
+"""`clinic`: the clinic's command line (database, bookings, schedule, staff, the outbox worker)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ def _register_staff(subparsers: argparse._SubParsersAction) -> None:
 
 
 REGISTRARS.append(_register_staff)
+
+
+def _register_worker(subparsers: argparse._SubParsersAction) -> None:
+    from clinic.outbox.cli import register
+
+    register(subparsers)
+
+
+REGISTRARS.append(_register_worker)  # worker [--once [--now ISO-8601]]
 
 
 def _register_db(subparsers: argparse._SubParsersAction) -> None:

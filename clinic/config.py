@@ -27,6 +27,13 @@ class Settings:
     rasa_public_url: str
     # The largest request body the web app reads (chunked bodies included); larger ones get 413.
     web_max_body_bytes: int = 64 * 1024
+    # After the booking (issue 16): reminders, e-mail, the outbox worker.
+    reminder_hours_before: float = 24.0
+    smtp_url: str = ""  # smtp://host:port, smtp+starttls://user:pass@host:587, smtps://...; empty: no e-mail
+    email_from: str = "Vitawell Clinic <bookings@vitawell.example>"
+    outbox_max_attempts: int = 5
+    outbox_claim_timeout_seconds: int = 300  # a claim older than this was a worker that died mid-send
+    worker_poll_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,4 +48,10 @@ class Settings:
             web_port=int(_env("WEB_PORT", "8000")),
             rasa_public_url=_env("RASA_PUBLIC_URL", ""),
             web_max_body_bytes=int(_env("WEB_MAX_BODY_BYTES", str(64 * 1024))),
+            reminder_hours_before=float(_env("REMINDER_HOURS_BEFORE", "24")),
+            smtp_url=_env("SMTP_URL", ""),
+            email_from=_env("CLINIC_EMAIL_FROM", "Vitawell Clinic <bookings@vitawell.example>"),
+            outbox_max_attempts=max(1, int(_env("OUTBOX_MAX_ATTEMPTS", "5"))),
+            outbox_claim_timeout_seconds=max(30, int(_env("OUTBOX_CLAIM_TIMEOUT_SECONDS", "300"))),
+            worker_poll_seconds=max(0.5, float(_env("WORKER_POLL_SECONDS", "10"))),
         )

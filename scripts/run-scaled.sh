@@ -82,6 +82,8 @@ for ((i = 0; i < instances; i++)); do
 done
 supervisor_program web "$PWD/.venv/bin/uvicorn" --factory clinic.web.app:create_app \
   --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" --ws none --log-level warning
+# One outbox worker is enough; more could run side by side (claims use FOR UPDATE SKIP LOCKED).
+supervisor_program worker "$PWD/.venv/bin/clinic" worker
 supervisor_program nginx /usr/sbin/nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e stderr
 
 .venv/bin/supervisord -c "$supervisor_conf" &

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the action server (5055), the Rasa server (5005) and the web app (8000) under supervisord.
+# `make run`: the action server (5055), the Rasa server (5005), the web app (8000) and the outbox worker
+# (`clinic worker`: confirmations and reminders) under supervisord.
 # A process that exits is restarted within seconds while the others keep serving; one log per process in
 # var/log/ (VAR_DIR=/elsewhere moves var/log and var/supervisor); Ctrl-C stops everything.
 set -euo pipefail
@@ -18,6 +19,8 @@ supervisor_program rasa "$PWD/.venv/bin/clinic-rasa" run --model models/clinic.t
 # --ws none: the web app has no websockets, and Rasa pins an older `websockets` than uvicorn's default wants.
 supervisor_program web "$PWD/.venv/bin/uvicorn" --factory clinic.web.app:create_app \
   --host "${WEB_HOST:-127.0.0.1}" --port "$WEB_PORT" --ws none --log-level warning
+# The outbox worker: confirmations, reminders and cancellations (SMS through Twilio, e-mail through SMTP_URL).
+supervisor_program worker "$PWD/.venv/bin/clinic" worker
 
 cat <<MSG
 
@@ -30,7 +33,8 @@ cat <<MSG
   Actions:      http://localhost:$ACTION_SERVER_PORT/health
   Web app:      http://localhost:$WEB_PORT (chat widget demo page, staff console at /staff)
   Widget tag:   <script src="http://localhost:$WEB_PORT/widget.js" data-bot-url="http://localhost:$RASA_PORT"></script>
-  Logs:         $var_dir/log/{actions,rasa,web}.log (supervisord.log: starts, exits, restarts)
+  Messages:     the outbox worker sends confirmations and reminders (SMTP_URL, TWILIO_*; see README)
+  Logs:         $var_dir/log/{actions,rasa,web,worker}.log (supervisord.log: starts, exits, restarts)
   Processes:    .venv/bin/supervisorctl -c $supervisor_conf status
   Ctrl-C stops everything.
 

@@ -13,6 +13,7 @@ import json
 import threading
 import uuid
 import xml.etree.ElementTree as ET
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlencode
@@ -54,15 +55,45 @@ Failure = Union[int, Tuple[int, int], BaseException]
 
 
 class FakeTwilioApi:
-    """Records `POST .../Messages.json`; `failures` are consumed first, one per request."""
+    """Records `POST .../Messages.json`; `failures` are consumed first, one per request.
+
+    `GET .../Messages.json?To=...` lists them, newest first, as Twilio pages do. `hold()` makes the next
+    creates wait (a send in flight) until `release(accept)`: accepted, they are recorded as if Twilio got
+    them; refused, they fail as if the request never arrived.
+    """
 
     def __init__(self) -> None:
         self.messages: List[Dict[str, str]] = []
         self.attempts = 0
         self.failures: List[Failure] = []
         self.lock = threading.Lock()
+        self.held = threading.Event()  # set: creates are let through
+        self.held.set()
+        self.holding = threading.Event()  # a create is waiting in hold
+        self.accept_held = True
+        self.created: Dict[str, str] = {}  # sid -> RFC 2822 date, as Twilio lists it
+
+    def hold(self) -> None:
+        self.held.clear()
+        self.holding.clear()
+
+    def release(self, accept: bool = True) -> None:
+        self.accept_held = accept
+        self.held.set()
+
+    def list_messages(self, to: Optional[str]) -> Dict[str, Any]:
+        with self.lock:
+            found = [m for m in reversed(self.messages) if to is None or m["To"] == to]
+        return {"messages": [{"sid": m["sid"], "to": m["To"], "from": m["From"], "body": m["Body"],
+                              "status": "sent", "date_created": self.created.get(m["sid"])} for m in found],
+                "next_page_uri": None, "page": 0, "page_size": 50, "uri": "/Messages.json"}
 
     def create_message(self, form: Dict[str, str]) -> Tuple[int, Dict[str, Any]]:
+        if not self.held.is_set():
+            self.holding.set()
+            self.held.wait(60)
+            if not self.accept_held:
+                return 503, {"status": 503, "code": 20503, "message": "fake: never arrived"}
         with self.lock:
             self.attempts += 1
             if self.failures:
@@ -74,6 +105,7 @@ class FakeTwilioApi:
             sid = "SM" + uuid.uuid4().hex
             self.messages.append({"To": form.get("To", ""), "From": form.get("From", ""),
                                   "Body": form.get("Body", ""), "sid": sid})
+            self.created[sid] = formatdate(usegmt=True)
             return 201, {"sid": sid, "status": "queued", "to": form.get("To"),
                          "from": form.get("From"), "body": form.get("Body")}
 
@@ -94,6 +126,8 @@ class FakeHttpClient(HttpClient):
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
         self.requests.append({"method": method, "url": url, "timeout": timeout or self.timeout})
+        if method.upper() == "GET":
+            return Response(200, json.dumps(self.api.list_messages((params or {}).get("To"))))
         status, payload = self.api.create_message({k: str(v) for k, v in (data or {}).items()})
         return Response(status, json.dumps(payload))
 
@@ -106,6 +140,20 @@ class FakeTwilioServer:
         api = self.api
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                path, _, query = self.path.partition("?")
+                if not path.endswith("/Messages.json"):
+                    status, payload = 404, {"status": 404, "code": 20404, "message": "not found"}
+                else:
+                    to = (parse_qs(query).get("To") or [None])[0]
+                    status, payload = 200, api.list_messages(to)
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clinic.db.booking import Booking, Patient
+from clinic.db.outbox import OutboxMessage
 
 ERASED_NAME = "(erased)"
 
@@ -25,6 +26,23 @@ def _anonymise(patient: Patient) -> None:
 def _forget(booking: Booking) -> None:
     booking.sender_id = None
     booking.notes = None
+
+
+def _forget_messages(db: Session, references: Iterable[str], cancel_queued: bool) -> int:
+    """The outbox keeps what was sent and when, not to whom or what it said; unsent ones are dropped."""
+    references = list(references)
+    if not references:
+        return 0
+    if cancel_queued:
+        db.execute(update(OutboxMessage).where(
+            OutboxMessage.booking_reference.in_(references), OutboxMessage.status == "queued"
+        ).values(status="cancelled", last_error="the patient's data was erased")
+         .execution_options(synchronize_session=False))
+    result = db.execute(update(OutboxMessage).where(
+        OutboxMessage.booking_reference.in_(references), OutboxMessage.recipient != "(erased)",
+        OutboxMessage.status.not_in(["queued", "sending"]),
+    ).values(recipient="(erased)", subject=None, body="").execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def _patients_with_nothing_else(db: Session, patient_ids: Iterable[int], keep: Iterable[int]) -> list:
@@ -51,6 +69,7 @@ def erase_sender(db: Session, sender_id: str) -> int:
             booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, "patient"
             booking.slots = []
         _forget(booking)
+    _forget_messages(db, [b.reference for b in bookings], cancel_queued=True)
     patients = _patients_with_nothing_else(db, [b.patient_id for b in bookings], [b.id for b in bookings])
     for patient in patients:
         _anonymise(patient)
@@ -70,6 +89,7 @@ def purge_before(db: Session, cutoff: datetime) -> int:
         if booking.sender_id is not None or booking.notes is not None:
             _forget(booking)
             changed += 1
+    changed += _forget_messages(db, [b.reference for b in old], cancel_queued=False)
     patients = [
         p for p in _patients_with_nothing_else(db, [b.patient_id for b in old], [b.id for b in old])
         if p.name != ERASED_NAME

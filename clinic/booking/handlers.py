@@ -3,6 +3,9 @@
 Each function takes a unit-of-work factory (one session per unit of work) and, where time matters,
 `now`. Results are `BookingView`s, plain frozen snapshots that outlive the session.
 
+Messages: a booking made, moved or cancelled writes its confirmation (and reminder) into the outbox in
+the same transaction (`uow.outbox`), so a message exists exactly when the change committed.
+
 Double booking: `book` and `reschedule_booking` insert the practitioner's held cells in the same
 transaction as the booking; the database's primary key on (practitioner, cell) lets only one of two
 racing transactions commit, and the loser gets `SlotTaken` ("that time was just taken").
@@ -269,6 +272,7 @@ def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, now: datetime)
                     )
                     uow.bookings.add(booking, cells)
                     booked = view(booking, schedule)
+                    uow.outbox.booked(booked, now)  # its confirmation and reminder commit with it
                     uow.commit()
                     return booked
             except IntegrityError:
@@ -330,6 +334,7 @@ def cancel_booking(
         _ensure_changeable(booking, schedule, now)
         _cancel(booking, uow, "patient", now)
         cancelled = view(booking, schedule)
+        uow.outbox.cancelled(cancelled, now)
         uow.commit()
         return cancelled
 
@@ -358,6 +363,7 @@ def reschedule_booking(
                 booking.starts_at, booking.ends_at = new_start, new_start + service.duration
                 uow.bookings.move(booking, practitioner_id, cells)
                 moved = view(booking, schedule)
+                uow.outbox.moved(moved, now)
                 uow.commit()
                 return moved
         except IntegrityError:
@@ -382,6 +388,7 @@ def cancel_by_clinic(uow_factory: UnitOfWorkFactory, reference_text: str, now: d
             raise BookingNotChangeable(view(booking, schedule))
         _cancel(booking, uow, "clinic", now)
         cancelled = view(booking, schedule)
+        uow.outbox.cancelled(cancelled, now)
         uow.commit()
         return cancelled
 

@@ -17,22 +17,33 @@ from sqlalchemy.orm import Session
 from clinic.booking.repository import BookingRepository
 from clinic.config import Settings
 from clinic.db.engine import session_factory as make_session_factory
+from clinic.outbox.compose import MessagePolicy
+from clinic.outbox.repository import OutboxRepository
 
 SessionFactory = Callable[[], Session]
 
 
 class SqlAlchemyUnitOfWork:
-    """A session and the booking repository on it, for the length of a `with` block."""
+    """A session and the booking and outbox repositories on it, for the length of a `with` block.
+
+    The outbox shares the session, so a booking change and the messages it causes commit together.
+    """
 
     bookings: BookingRepository
+    outbox: OutboxRepository
 
-    def __init__(self, session_factory: Optional[SessionFactory] = None) -> None:
-        self.session_factory = session_factory or make_session_factory(Settings.from_env().database_url)
+    def __init__(
+        self, session_factory: Optional[SessionFactory] = None, policy: Optional[MessagePolicy] = None
+    ) -> None:
+        settings = Settings.from_env() if session_factory is None or policy is None else None
+        self.session_factory = session_factory or make_session_factory(settings.database_url)
+        self.policy = policy or MessagePolicy.from_settings(settings)
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         """Open the session."""
         self.session = self.session_factory()
         self.bookings = BookingRepository(self.session)
+        self.outbox = OutboxRepository(self.session, self.policy)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -56,5 +67,7 @@ UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 def unit_of_work_factory(database_url: Optional[str] = None) -> UnitOfWorkFactory:
     """Units of work on `database_url` (default: DATABASE_URL, read now)."""
-    factory = make_session_factory(database_url or Settings.from_env().database_url)
-    return lambda: SqlAlchemyUnitOfWork(factory)
+    settings = Settings.from_env()
+    factory = make_session_factory(database_url or settings.database_url)
+    policy = MessagePolicy.from_settings(settings)
+    return lambda: SqlAlchemyUnitOfWork(factory, policy)

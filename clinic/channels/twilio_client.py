@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
@@ -40,6 +41,7 @@ http_logger.setLevel(logging.WARNING)
 # Twilio error codes: the recipient has opted out (SMS) / is not reachable by this sender.
 UNSUBSCRIBED_RECIPIENT = 21610
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAYBE_SENT = "maybe-sent"
 
 
 def _env(name: str, default: str = "") -> str:
@@ -100,6 +102,8 @@ class SendResult:
 
     status: SendStatus
     message_sids: List[str] = field(default_factory=list)
+    # FAILED after a read timeout: Twilio may have accepted the message (check before sending it again).
+    maybe_sent: bool = False
 
     @property
     def sent(self) -> bool:
@@ -169,6 +173,7 @@ class TwilioSender:
             status, sid = self._create_with_retries(address, part)
             if status is not SendStatus.SENT:
                 result.status = status
+                result.maybe_sent = sid == MAYBE_SENT
                 return result
             result.message_sids.append(sid or "")
         logger.info("Sent %d message(s) to %s.", len(parts), masked)
@@ -199,7 +204,7 @@ class TwilioSender:
                 # Twilio may have accepted it: retrying could text the patient twice.
                 logger.error("Twilio did not answer within %.0f s for %s; not retried (it may have "
                              "been sent).", self.settings.timeout, masked)
-                return SendStatus.FAILED, None
+                return SendStatus.FAILED, MAYBE_SENT
             except requests.exceptions.RequestException as error:
                 logger.error("Sending to %s failed: %s.", masked, type(error).__name__)
                 return SendStatus.FAILED, None
@@ -210,6 +215,23 @@ class TwilioSender:
                 self._sleep(delay)
         logger.error("Sending to %s failed after %d attempts.", masked, self.settings.attempts)
         return SendStatus.FAILED, None
+
+    def find_sent(self, to: str, body: str, since: datetime) -> Optional[str]:
+        """The SID of a message with this body Twilio accepted for `to` since `since`, if any.
+
+        Twilio's Messages API has no idempotency key: before sending again a message whose earlier send
+        may have reached Twilio (a worker killed mid-send, a read timeout), its log is asked.
+        """
+        address = parse_address(to)
+        if address is None or not self.settings.can_send:
+            return None
+        for message in self._rest_client().messages.list(to=address, limit=50):
+            created = message.date_created
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=timezone.utc)
+            if (message.body or "") == body and (created is None or created >= since):
+                return message.sid
+        return None
 
     def _record_twilio_opt_out(self, address: str) -> None:
         try:

@@ -5,6 +5,9 @@ Each concern keeps its models in its own module and is imported below.
 
 from clinic.channels import models as messaging_models  # noqa: F401  (SMS/WhatsApp opt-outs)
 from clinic.conversations import models as conversation_models  # noqa: F401,E402  (the console's index)
-from clinic.db import booking  # noqa: F401  (services, practitioners, patients, bookings)
+from clinic.db import (
+    booking,  # noqa: F401  (services, practitioners, patients, bookings)
+    outbox,  # noqa: F401,E402  (messages after the booking: confirmations, reminders)
+)
 from clinic.db.base import Base  # noqa: F401
 from clinic.staff import models as staff_models  # noqa: F401,E402

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.chat import new_sender, texts
+from tests.integration.servers import wait_until
 from tests.integration.supervised import SupervisedRun, process_exists, service_ports
 
 pytestmark = pytest.mark.integration
@@ -53,9 +54,10 @@ def healthy(url: str) -> bool:
 
 def test_one_log_per_process_under_var_log(make_run):
     logs = sorted(path.name for path in (make_run.workdir / "log").iterdir())
-    assert {"actions.log", "rasa.log", "web.log", "supervisord.log"} <= set(logs), logs
+    assert {"actions.log", "rasa.log", "web.log", "worker.log", "supervisord.log"} <= set(logs), logs
     assert "Rasa server is up and running" in make_run.log("rasa")
     assert "Action endpoint is up and running" in make_run.log("actions")
+    wait_until(lambda: "Outbox worker" in make_run.log("worker"), 30, "the outbox worker's start")
 
 
 def test_a_crashed_action_server_is_restarted_and_the_bot_answers_meanwhile(make_run):
@@ -95,7 +97,7 @@ def test_a_crashed_web_app_is_restarted(make_run):
 
 def test_ctrl_c_stops_everything(make_run):
     programs = make_run.programs()
-    assert len(programs) == 3 and all(programs), make_run.supervisorctl("status")
+    assert len(programs) == 4 and all(programs), make_run.supervisorctl("status")
     assert make_run.interrupt() == 0, make_run.logs()
     assert not [pid for pid in programs if process_exists(pid)]
     for port in make_run.ports.values():

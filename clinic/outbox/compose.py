@@ -1,0 +1,104 @@
+"""The messages a booking change causes, worded from domain/outbox.yml (pure: no database, no clock).
+
+booked    -> a confirmation now, a reminder REMINDER_HOURS_BEFORE the appointment (none if that is past)
+moved     -> a confirmation of the new time now, a reminder before the new time (the old one is cancelled
+             by the repository)
+cancelled -> a cancellation now (pending reminders are cancelled by the repository)
+SMS for a mobile, e-mail (with a calendar attachment) for an e-mail address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+from clinic.booking.wording import short_when_text, when_text
+from clinic.db.outbox import OutboxMessage
+from clinic.outbox.texts import DOMAIN_DIR, render
+
+if TYPE_CHECKING:  # the service layer's snapshot; imported for types only (it imports this module)
+    from clinic.booking.handlers import BookingView
+    from clinic.config import Settings
+
+CHANGES = ("booked", "moved", "cancelled", "reminder")
+KIND_OF_CHANGE = {"booked": "confirmation", "moved": "confirmation", "cancelled": "cancellation",
+                  "reminder": "reminder"}
+
+
+@dataclass(frozen=True)
+class MessagePolicy:
+    """When reminders go out, and where the wording lives."""
+
+    reminder_hours_before: float = 24.0
+    domain_dir: Path = DOMAIN_DIR
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MessagePolicy:
+        """REMINDER_HOURS_BEFORE from the clinic's settings."""
+        return cls(reminder_hours_before=settings.reminder_hours_before)
+
+
+def channel_for(contact_kind: str) -> str:
+    """A phone number is texted, an e-mail address is e-mailed."""
+    return "email" if contact_kind == "email" else "sms"
+
+
+def values_for(booking: BookingView) -> Dict[str, str]:
+    """The placeholders of every outbox response."""
+    minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+    return {
+        "name": booking.patient_name,
+        "reference": booking.reference,
+        "service_name": booking.service_name,
+        "when": when_text(booking.starts_at),
+        "short_when": short_when_text(booking.starts_at),
+        "duration": str(minutes),
+    }
+
+
+def message(
+    change: str, booking: BookingView, due_at: datetime, sequence: int, policy: MessagePolicy
+) -> OutboxMessage:
+    """One outbox row for `change` of `booking`, due at `due_at`."""
+    if change not in CHANGES:
+        raise ValueError(f"unknown booking change {change!r}")
+    channel = channel_for(booking.contact_kind)
+    values = values_for(booking)
+    subject: Optional[str] = None
+    if channel == "email":
+        subject = render(f"utter_outbox_email_{change}_subject", values, policy.domain_dir)[:200]
+        body = render(f"utter_outbox_email_{change}", values, policy.domain_dir)
+    else:
+        body = render(f"utter_outbox_sms_{change}", values, policy.domain_dir)
+    return OutboxMessage(
+        id=str(uuid.uuid4()),
+        booking_reference=booking.reference,
+        kind=KIND_OF_CHANGE[change],
+        channel=channel,
+        recipient=booking.contact,
+        subject=subject,
+        body=body,
+        service_name=booking.service_name[:120],
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        sequence=sequence,
+        due_at=due_at,
+        status="queued",
+        attempts=0,
+        next_attempt_at=due_at,
+    )
+
+
+def messages_for(
+    change: str, booking: BookingView, now: datetime, sequence: int, policy: MessagePolicy
+) -> List[OutboxMessage]:
+    """The confirmation or cancellation, due now, and (booked, moved) the appointment's reminder."""
+    rows = [message(change, booking, now, sequence, policy)]
+    if change in ("booked", "moved"):
+        remind_at = booking.starts_at - timedelta(hours=policy.reminder_hours_before)
+        if remind_at > now:  # booked at short notice: the confirmation is the reminder
+            rows.append(message("reminder", booking, remind_at, sequence, policy))
+    return rows
