@@ -445,6 +445,12 @@ def bookings_in_week(
     return bookings_between(uow_factory, monday, monday + timedelta(days=6), include_cancelled)
 
 
+def messages_for_bookings(uow_factory: UnitOfWorkFactory, references: List[str]) -> Dict[str, List[Any]]:
+    """Each booking's outbox messages (confirmation, reminder, cancellation) and their status, for staff."""
+    with uow_factory() as uow:
+        return uow.outbox.for_references(references)
+
+
 def bookings_for_sender(uow_factory: UnitOfWorkFactory, sender_id: str) -> List[BookingView]:
     """Bookings made in one conversation (for the staff console and data requests)."""
     with uow_factory() as uow:

@@ -26,7 +26,7 @@ from clinic.channels.repository import MessagingRepository
 from clinic.channels.twilio_client import SendStatus, TwilioSender, TwilioSettings
 from clinic.config import Settings
 from clinic.db.outbox import OutboxMessage
-from clinic.masking import mask_contact
+from clinic.masking import mask_contact, mask_text
 from clinic.outbox.calendar import ClinicDetails, invitation
 from clinic.outbox.email import EmailNotConfigured, EmailRefused, SmtpSettings, build_email, send_email
 from clinic.outbox.repository import UNCERTAIN, OutboxRepository
@@ -180,6 +180,7 @@ class OutboxWorker:
             else:
                 status, next_attempt = "queued", now + backoff(attempts)
                 error = (UNCERTAIN if outcome.uncertain else "") + error
+        error = mask_text(error)  # an SMTP refusal quotes the address: staff pages show the error
         with self.sessions() as session:
             settled = OutboxRepository(session).settle(
                 row.id, self.worker_id, status, now, provider_id=outcome.provider_id, error=error,

@@ -324,6 +324,7 @@ def test_the_schedule_shows_bookings_masked_for_reviewers_and_only_admins_cancel
     page = reviewer.get(f"/staff/bookings?day={TUESDAY.isoformat()}").text
     assert "Jane Doe" in page and reference in page and "10:00–10:30" in page
     assert "+447911123456" not in page and "+44•••56" in page
+    assert "confirmation (sms): queued" in page and "reminder (sms): queued" in page  # the outbox
     assert f"/staff/conversations/{conversation_key(SECRET, WEB)}" in page  # the conversation that booked
     week = admin.get(f"/staff/bookings?day={TUESDAY.isoformat()}&view=week").text
     assert "+447911123456" in week and "Tuesday 04 June" in week
@@ -340,6 +341,7 @@ def test_the_schedule_shows_bookings_masked_for_reviewers_and_only_admins_cancel
     response = admin.post(f"/staff/bookings/{reference}/cancel",
                           data={"csrf_token": csrf_of(week), "back": "/staff/bookings?day=2030-06-04"})
     assert "booking is cancelled" in response.text and "cancelled" in response.text
+    assert "cancellation (sms): queued" in response.text and "reminder (sms): cancelled" in response.text
     assert audit_entries(db_url, username="adam", action="booking cancelled", target=f"booking {reference}")
     assert audit_entries(db_url, username="rita", action=f"POST /staff/bookings/{reference}/cancel",
                          outcome="refused")

@@ -49,6 +49,7 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
         first, step = day, timedelta(days=1)
     index = await fresh_index(request)
     senders = await run_in_threadpool(index.exists, [b.sender_id for b in rows if b.sender_id])
+    messages = await run_in_threadpool(handlers.messages_for_bookings, uow, [b.reference for b in rows])
     by_day: Dict[date, List] = {}
     for booking in rows:
         key = key_of(request, booking.sender_id) if booking.sender_id in senders else None
@@ -60,7 +61,7 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
         "by_day": sorted(by_day.items()), "day": day, "week": week, "first": first,
         "last": first + step - timedelta(days=1), "previous": first - step, "next": first + step,
         "today": datetime.now(timezone.utc).date(), "now": datetime.now(timezone.utc),
-        "contact": contact, "count": len(rows),
+        "contact": contact, "count": len(rows), "messages": messages,
         "booking_notice": NOTICES.get(request.query_params.get("done", "")),
     }, staff=staff)
 
