@@ -18,7 +18,7 @@ from tests.booking import TEST_SCHEDULE
 
 ROOT = Path(__file__).resolve().parents[1]
 CLINIC = str(ROOT / ".venv" / "bin" / "clinic")
-CLINIC_ADDRESS = ["12 Harley Mews", "London W1G 7PQ"]
+CLINIC_ADDRESS = "12 Harley Mews, London W1G 7PQ"
 EMAIL_FROM = "Vitawell Clinic <bookings@vitawell.example>"
 
 
@@ -65,9 +65,11 @@ class SmtpServer:
 
 
 def clinic_file(directory: Path) -> Path:
-    """The test schedule as a clinic file, with the clinic's address (the invitation's LOCATION)."""
+    """The test schedule as a clinic file, with the clinic's details (its address: the .ics LOCATION)."""
+    clinic = yaml.safe_load((ROOT / "config" / "clinic.yml").read_text(encoding="utf-8"))["clinic"]
     path = directory / "clinic.yml"
-    path.write_text(yaml.safe_dump({**TEST_SCHEDULE, "address": CLINIC_ADDRESS}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({**TEST_SCHEDULE, "clinic": {**clinic, "address": CLINIC_ADDRESS}}),
+                    encoding="utf-8")
     return path
 
 

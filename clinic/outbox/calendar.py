@@ -7,52 +7,45 @@ calendar and a cancellation (METHOD:CANCEL, STATUS:CANCELLED) removes it. Times 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
-import yaml
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from clinic.booking.schedule import schedule_file
+from clinic.booking.schedule import ScheduleFileError, schedule_file
 from clinic.db.outbox import OutboxMessage
+from clinic.outbox.compose import clinic_file
+
+logger = logging.getLogger(__name__)
 
 PRODID = "-//Vitawell Clinic//Bookings//EN"
 
 
 @dataclass(frozen=True)
-class ClinicDetails:
-    """What the invitation says about the clinic: its clock and, if its file gives it, where it is."""
+class Venue:
+    """What the invitation says about the clinic: its clock, its name and where it is."""
 
     timezone: str = "Europe/London"
-    name: str = "Vitawell Clinic"
+    name: str = "Vitawell"
     address: str = ""
 
     @classmethod
-    def from_file(cls, path: Optional[Path] = None) -> ClinicDetails:
-        """config/clinic.yml (CLINIC_SCHEDULE_FILE): `timezone`; `address` at the top or under `clinic:`."""
+    def from_clinic_file(cls, path: Optional[Path] = None) -> Venue:
+        """config/clinic.yml (CLINIC_SCHEDULE_FILE): `clinic: name, address` and `timezone`."""
         try:
-            raw = yaml.safe_load(Path(path or schedule_file()).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            details, schedule = clinic_file(str(path or schedule_file())).current()
+        except ScheduleFileError as error:
+            logger.error("The invitation has no address: %s", error)
             return cls()
-        clinic = raw.get("clinic") if isinstance(raw.get("clinic"), dict) else {}
-        address = _address(raw.get("address") or clinic.get("address"))
-        name = str(clinic.get("name") or raw.get("name") or cls.name)
-        return cls(timezone=str(raw.get("timezone") or cls.timezone), name=name, address=address)
+        return cls(timezone=schedule.timezone, name=details.name, address=details.address)
 
 
-def _address(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(line).strip() for line in value if str(line).strip())
-    if isinstance(value, dict):
-        return ", ".join(str(v).strip() for v in value.values() if str(v).strip())
-    return " ".join(str(value or "").split())
-
-
-def invitation(row: OutboxMessage, clinic: ClinicDetails, organizer: str, now: datetime) -> bytes:
+def invitation(row: OutboxMessage, clinic: Venue, organizer: str, now: datetime) -> bytes:
     """The .ics of the message's appointment: REQUEST (booked, moved, reminded) or CANCEL."""
     zone = ZoneInfo(clinic.timezone)
     cancelled = row.kind == "cancellation"

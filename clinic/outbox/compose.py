@@ -9,19 +9,25 @@ SMS for a mobile, e-mail (with a calendar attachment) for an e-mail address.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional
 
+from clinic.booking.schedule import ScheduleFileError, schedule_file
 from clinic.booking.wording import short_when_text, when_text
 from clinic.db.outbox import OutboxMessage
+from clinic.details import ClinicFile
 from clinic.outbox.texts import DOMAIN_DIR, render
 
 if TYPE_CHECKING:  # the service layer's snapshot; imported for types only (it imports this module)
     from clinic.booking.handlers import BookingView
     from clinic.config import Settings
+
+logger = logging.getLogger(__name__)
 
 CHANGES = ("booked", "moved", "cancelled", "reminder")
 KIND_OF_CHANGE = {"booked": "confirmation", "moved": "confirmation", "cancelled": "cancellation",
@@ -34,11 +40,26 @@ class MessagePolicy:
 
     reminder_hours_before: float = 24.0
     domain_dir: Path = DOMAIN_DIR
+    clinic_file: Optional[Path] = None  # default: CLINIC_SCHEDULE_FILE or config/clinic.yml
+
+    def clinic_values(self, now: datetime) -> Dict[str, str]:
+        """{clinic_name}, {clinic_phone}, {clinic_address}... from the clinic's file, as in the chat."""
+        try:
+            return clinic_file(str(self.clinic_file or schedule_file())).values(now)
+        except ScheduleFileError as error:
+            logger.error("The clinic's details can't be read for a message: %s", error)
+            return {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MessagePolicy:
         """REMINDER_HOURS_BEFORE from the clinic's settings."""
         return cls(reminder_hours_before=settings.reminder_hours_before)
+
+
+@lru_cache(maxsize=4)
+def clinic_file(path: str) -> ClinicFile:
+    """The clinic's file, read once per process and again when it changes (clinic.details.ClinicFile)."""
+    return ClinicFile(Path(path))
 
 
 def channel_for(contact_kind: str) -> str:
@@ -50,7 +71,7 @@ def values_for(booking: BookingView) -> Dict[str, str]:
     """The placeholders of every outbox response."""
     minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
     return {
-        "name": booking.patient_name,
+        "patient_name": booking.patient_name,
         "reference": booking.reference,
         "service_name": booking.service_name,
         "when": when_text(booking.starts_at),
@@ -66,7 +87,7 @@ def message(
     if change not in CHANGES:
         raise ValueError(f"unknown booking change {change!r}")
     channel = channel_for(booking.contact_kind)
-    values = values_for(booking)
+    values = {**policy.clinic_values(due_at), **values_for(booking)}
     subject: Optional[str] = None
     if channel == "email":
         subject = render(f"utter_outbox_email_{change}_subject", values, policy.domain_dir)[:200]

@@ -27,7 +27,7 @@ from clinic.channels.twilio_client import SendStatus, TwilioSender, TwilioSettin
 from clinic.config import Settings
 from clinic.db.outbox import OutboxMessage
 from clinic.masking import mask_contact, mask_text
-from clinic.outbox.calendar import ClinicDetails, invitation
+from clinic.outbox.calendar import Venue, invitation
 from clinic.outbox.email import EmailNotConfigured, EmailRefused, SmtpSettings, build_email, send_email
 from clinic.outbox.repository import UNCERTAIN, OutboxRepository
 
@@ -81,14 +81,14 @@ class OutboxWorker:
         sessions: sessionmaker,
         settings: Settings,
         sms: Optional[TwilioSender] = None,
-        clinic: Optional[ClinicDetails] = None,
+        clinic: Optional[Venue] = None,
         worker_id: Optional[str] = None,
         deliver_email: Callable[..., None] = send_email,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.sms = sms or TwilioSender(TwilioSettings.from_env(), MessagingRepository(sessions))
-        self.clinic = clinic or ClinicDetails.from_file()
+        self.clinic = clinic or Venue.from_clinic_file()
         self.worker_id = worker_id or worker_name()
         self.deliver_email = deliver_email
         self.claim_timeout = timedelta(seconds=settings.outbox_claim_timeout_seconds)

@@ -63,8 +63,10 @@ def sqlite_db(tmp_path):
 
 
 @pytest.fixture
-def env(sqlite_db, smtp, twilio, tmp_path):
-    return worker_env(sqlite_db, smtp.url, twilio.url, clinic_file(tmp_path))
+def env(sqlite_db, smtp, twilio, tmp_path, monkeypatch):
+    path = clinic_file(tmp_path)
+    monkeypatch.setenv("CLINIC_SCHEDULE_FILE", str(path))  # the booking's texts and the worker read one file
+    return worker_env(sqlite_db, smtp.url, twilio.url, path)
 
 
 def by_email(start, address=EMAIL):
@@ -104,7 +106,7 @@ def test_book_with_an_email_sends_one_message_with_the_reference_and_a_valid_ics
     assert str(event["UID"]) == booked.reference
     assert event.decoded("DTSTART") == at(TUESDAY, 10) and event.decoded("DTEND") == at(TUESDAY, 10, 30)
     assert event["DTSTART"].params["TZID"] == "Europe/London"
-    assert str(event["LOCATION"]) == ", ".join(CLINIC_ADDRESS)
+    assert str(event["LOCATION"]) == CLINIC_ADDRESS and CLINIC_ADDRESS in plain
     assert rows(sqlite_db, booked.reference) == [("confirmation", "email", "sent"),
                                                  ("reminder", "email", "queued")]
     run_worker(env, NOW.isoformat())  # nothing more is due: nothing is sent again
@@ -123,7 +125,7 @@ def test_book_with_a_mobile_sends_one_sms_then_the_reminder_the_day_before(sqlit
     run_worker(env, at(MONDAY, 10, 59).isoformat())  # not yet due
     assert len(twilio.api.to(MOBILE)) == 1
     run_worker(env, at(MONDAY, 11).isoformat())
-    assert len(twilio.api.to(MOBILE)) == 2 and twilio.api.to(MOBILE)[1].startswith("Vitawell reminder")
+    assert len(twilio.api.to(MOBILE)) == 2 and twilio.api.to(MOBILE)[1].startswith("Reminder from")
     run_worker(env, at(MONDAY, 12).isoformat())
     assert len(twilio.api.to(MOBILE)) == 2
     with session_factory(sqlite_db)() as session:
@@ -244,7 +246,7 @@ def test_two_workers_at_once_on_postgresql_send_each_reminder_exactly_once(postg
             for phone in phones:
                 sent = twilio.api.to(phone)
                 assert len(sent) == 2, (phone, sent)  # its confirmation and its reminder, once each
-                assert sum(s.startswith("Vitawell reminder") for s in sent) == 1
+                assert sum(s.startswith("Reminder from") for s in sent) == 1
             for address in emails:
                 subjects = [m["Subject"] for m in smtp.to(address)]
                 assert len(subjects) == 2 and sum(s.startswith("Reminder:") for s in subjects) == 1, subjects

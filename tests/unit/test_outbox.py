@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from clinic.booking.handlers import BookingView
-from clinic.outbox.calendar import ClinicDetails, invitation
+from clinic.outbox.calendar import Venue, invitation
 from clinic.outbox.cli import parse_now
 from clinic.outbox.compose import CHANGES, MessagePolicy, messages_for
 from clinic.outbox.email import EmailNotConfigured, SmtpSettings, build_email, html_body
@@ -36,7 +36,7 @@ def booking(contact: str = "+447911123456", kind: str = "phone", **changes) -> B
 def test_every_message_is_a_domain_response_with_its_placeholders_filled(change):
     for row in (messages_for(change, booking(), NOW, 0, MessagePolicy())[:1]
                 + messages_for(change, booking("jane@example.com", "email"), NOW, 0, MessagePolicy())[:1]):
-        assert "VW-7KM3QD" in row.body and "{" not in row.body and "}" not in row.body
+        assert "VW-7KM3QD" in row.body and "{" not in row.body and "}" not in row.body, row.body
         if row.channel == "email":
             assert "VW-7KM3QD" in row.subject and "Tuesday 4 June at 9:30am" in row.body
         else:
@@ -70,24 +70,33 @@ def _row(kind="confirmation"):
 
 
 def test_the_invitation_is_on_the_clinics_clock_with_the_reference_as_uid():
-    clinic = ClinicDetails(address="12 Harley Mews, London")
+    clinic = Venue(address="12 Harley Mews, London")
     calendar = Calendar.from_ical(invitation(_row(), clinic, "Vitawell <bookings@vitawell.example>", NOW))
     [event] = calendar.walk("VEVENT")
     assert calendar["METHOD"] == "REQUEST" and str(event["UID"]) == "VW-7KM3QD"
     assert event.decoded("DTSTART") == START and event["DTSTART"].params["TZID"] == "Europe/London"
     assert int(event["SEQUENCE"]) == 3 and str(event["LOCATION"]) == "12 Harley Mews, London"
     assert calendar.walk("VTIMEZONE"), "the zone is described for clients that don't know it"
-    cancel = Calendar.from_ical(invitation(_row("cancellation"), ClinicDetails(), "b@vitawell.example", NOW))
+    cancel = Calendar.from_ical(invitation(_row("cancellation"), Venue(), "b@vitawell.example", NOW))
     assert cancel["METHOD"] == "CANCEL" and cancel.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
     assert "LOCATION" not in cancel.walk("VEVENT")[0]  # no address in the clinic's file: none invented
 
 
-def test_the_clinic_address_comes_from_the_clinic_file(tmp_path):
+def test_the_venue_and_the_texts_use_the_clinics_details():
+    venue = Venue.from_clinic_file()
+    assert venue.address == "12 Example Street, London XX1 1XX" and venue.timezone == "Europe/London"
+    [email] = messages_for("cancelled", booking("jane@example.com", "email"), NOW, 0, MessagePolicy())
+    assert "Vitawell Skin Clinic" in email.body and "020 7946 0321" in email.body
+    [sms, reminder] = messages_for("booked", booking(), NOW, 0, MessagePolicy())
+    assert sms.body.startswith("Vitawell Skin Clinic:") and "020 7946 0321" in reminder.body
+
+
+def test_a_broken_clinic_file_leaves_the_clinic_placeholders_not_a_crash(tmp_path):
     path = tmp_path / "clinic.yml"
-    path.write_text("timezone: Europe/London\nclinic:\n  name: Vitawell\n"
-                    "  address: [1 High St, Leeds LS1 1AA]\n")
-    assert ClinicDetails.from_file(path).address == "1 High St, Leeds LS1 1AA"
-    assert ClinicDetails.from_file(tmp_path / "missing.yml") == ClinicDetails()
+    path.write_text("timezone: Europe/London\n")
+    assert Venue.from_clinic_file(path) == Venue()
+    [row] = messages_for("cancelled", booking(), NOW, 0, MessagePolicy(clinic_file=path))
+    assert "VW-7KM3QD" in row.body
 
 
 def test_the_email_has_text_html_and_the_ics_and_a_message_id_from_the_row():
