@@ -32,6 +32,15 @@ def _register_worker(subparsers: argparse._SubParsersAction) -> None:
 REGISTRARS.append(_register_worker)  # worker [--once [--now ISO-8601]]
 
 
+def _register_nlu(subparsers: argparse._SubParsersAction) -> None:
+    from clinic.conversations.cli import register
+
+    register(subparsers)
+
+
+REGISTRARS.append(_register_nlu)
+
+
 def _register_db(subparsers: argparse._SubParsersAction) -> None:
     db = subparsers.add_parser("db", help="clinic database")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -85,3 +85,36 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(mask_value(v) for v in value)
     return value
+
+
+# Training data keeps no patient's details: fixed, obviously fictional stand-ins of the same kind, so the
+# sentence still reads naturally (07700 900000 is in Ofcom's range reserved for drama).
+PHONE_PLACEHOLDER = "07700 900000"
+EMAIL_PLACEHOLDER = "patient@example.com"
+NAME_PLACEHOLDER = "Sam"
+_NAME_AFTER = re.compile(
+    r"(?i:\b(my name is|my name's|name is|call me|this is|i am called|i'm called)\s+)"
+    r"([A-Z][a-z'’-]{1,30}(?:\s+[A-Z][a-z'’-]{1,30}){0,2})"
+)
+
+
+def with_placeholders(text: str, names: tuple[str, ...] | list[str] = ()) -> str:
+    """`text` with e-mail addresses, phone numbers and names replaced by placeholders.
+
+    Names are those known for the conversation (`names`, e.g. the name given for a booking, whole words,
+    any case) and capitalised words after "my name is", "call me", "this is"...
+    """
+    if not text:
+        return text
+    text = EMAIL_IN_TEXT.sub(EMAIL_PLACEHOLDER, text)
+    text = PHONE_IN_TEXT.sub(lambda m: m.group(0) if _NOT_A_PHONE.fullmatch(m.group(0).lstrip("("))
+                             else PHONE_PLACEHOLDER, text)
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) > 1}, key=len, reverse=True):
+        parts = [re.escape(p) for p in name.split()]
+        whole = r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
+        text = re.sub(whole, NAME_PLACEHOLDER, text, flags=re.IGNORECASE)
+        for part in name.split():  # a first or last name on its own
+            if len(part) > 2:
+                alone = r"(?<!\w)" + re.escape(part) + r"(?!\w)"
+                text = re.sub(alone, NAME_PLACEHOLDER, text, flags=re.IGNORECASE)
+    return _NAME_AFTER.sub(lambda m: f"{m.group(1)} {NAME_PLACEHOLDER}", text)

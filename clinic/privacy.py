@@ -29,6 +29,7 @@ PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
     "clinic.booking.erasure:erase_sender",
     "clinic.channels.erasure:erase_sender",
     "clinic.conversations.index:erase_sender",  # the staff console's index of conversations
+    "clinic.conversations.labels:erase_sender",  # review labels made from the patient's messages
 ]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
 RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [

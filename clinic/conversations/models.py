@@ -7,7 +7,7 @@ tracker events newer than the last one it read, so no request replays every even
 seconds, like the tracker store's.
 """
 
-from sqlalchemy import Boolean, Column, Date, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, Float, Index, Integer, String, Text
 
 from clinic.db.base import Base
 
@@ -71,3 +71,18 @@ class IndexState(Base):
     name = Column(String(40), primary_key=True)
     value = Column(String(255), nullable=False)
 
+
+class NluLabel(Base):
+    """A member of staff's verdict on a review message: its right intent, or not a real message."""
+
+    __tablename__ = "nlu_labels"
+
+    event_id = Column(Integer, primary_key=True)  # the review message's tracker event id
+    sender_id = Column(String(255), nullable=False, index=True)  # for erasure
+    text = Column(Text, nullable=False)  # with placeholders for names, phone numbers and e-mails
+    intent = Column(String(64), nullable=True)  # None when not a real message
+    status = Column(String(12), nullable=False)  # labelled | not_real
+    labelled_by = Column(String(64), nullable=False)
+    labelled_at = Column(Float, nullable=False, index=True)
+
+    __table_args__ = (CheckConstraint("status IN ('labelled', 'not_real')", name="status"),)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clinic.config import Settings
 from clinic.conversations.index import ConversationIndex
+from clinic.conversations.labels import domain_intents
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import tracker_engine
 from clinic.db.engine import engine_for, session_factory
@@ -31,7 +33,7 @@ from clinic.masking import mask_text
 from clinic.rasa_api import RasaClient
 from clinic.staff.throttle import SignInThrottle
 from clinic.web.limits import BodySizeLimit
-from clinic.web.staff import bookings, views
+from clinic.web.staff import bookings, review, views
 from clinic.web.staff.security import BASE, protected
 from clinic.web.staff.settings import StaffSettings
 
@@ -91,6 +93,8 @@ def _templates() -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, finalize=_masked
     )
     env.filters["when"] = lambda d: d.strftime("%d %b %Y %H:%M") if d else ""
+    env.filters["epoch"] = lambda t: (
+        datetime.fromtimestamp(t, tz=timezone.utc).strftime("%d %b %Y %H:%M") if t else "")
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.0f}%"
     return Jinja2Templates(env=env)
 
@@ -138,6 +142,7 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
         Route("/audit", protected(views.audit_log, admin=True), methods=["GET"]),
         Route("/export/conversations.csv", protected(views.export_csv, admin=True), methods=["GET"]),
         *bookings.routes(),
+        *review.routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -155,4 +160,5 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
                                         settings.secret_key)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
     app.state.templates = _templates()
+    app.state.intents = domain_intents()
     return app
