@@ -7,7 +7,8 @@
   answers those before any form runs (clinic/safety.py).
 - No question is asked more than twice in the same words: after a second miss the question says
   what it can take (`needs_answer_help` picks that variant); on a third the form moves on with
-  "not sure" (the triage) or stops (a booking).
+  "not sure" (the triage) or stops (a booking). A question asked instead of an answer is answered by the
+  rules and does not count, unless the patient sends the same words again (that would loop).
 """
 
 from __future__ import annotations
@@ -42,6 +43,21 @@ def typed_text(tracker: Tracker) -> Optional[str]:
 def intent_of(tracker: Tracker) -> Optional[str]:
     """The latest message's intent."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def said_again(tracker: Tracker) -> bool:
+    """Whether the patient's latest words repeat their previous message (the same interruption again)."""
+    texts = [e.get("text") for e in tracker.events if e.get("event") == "user"]
+    return len(texts) >= 2 and (texts[-1] or "").strip().lower() == (texts[-2] or "").strip().lower()
+
+
+def interrupted(tracker: Tracker) -> bool:
+    """A question instead of an answer, which the rules answer before the form asks again.
+
+    Said again word for word, it counts as an unreadable answer: the rules' answer and the form's
+    question would otherwise follow each other for ever.
+    """
+    return intent_of(tracker) in INTERRUPTIONS and not said_again(tracker)
 
 
 def misses_so_far(tracker: Tracker, slot: str) -> int:
@@ -82,12 +98,15 @@ def read_warning_signs(tracker: Tracker) -> Optional[str]:
     text = typed_text(tracker)
     if text is None:  # a button: "No, none of these" (deny) or "Yes" (the SafetyPolicy's red flag)
         return NONE if intent == "deny" else None
-    if intent in INTERRUPTIONS:
-        return None
     answer = findings.screening_answer(text)
+    if answer == NONE:  # "no, just a bit red where I squeezed": the rules warn, and the answer counts
+        return NONE
+    if interrupted(tracker):
+        return None
+
     if answer == "present":
         return None  # the SafetyPolicy has answered it as a red flag
-    if answer == NONE or (intent == "deny" and findings.unsure_in(text) is False):
+    if intent == "deny" and findings.unsure_in(text) is False:
         return NONE
     return UNCLEAR
 

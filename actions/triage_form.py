@@ -10,7 +10,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import screening
-from actions.screening import INTERRUPTIONS, intent_of, typed_text
+from actions.screening import intent_of, typed_text
 from clinic import findings
 
 # Intents whose text may answer the form's question.
@@ -102,7 +102,7 @@ class ValidateTriageForm(FormValidationAction):
             return {slot: value} if intent in ANSWER_INTENTS else {}
         if not asked or tracker.get_slot(slot) is not None or self._entity_in_message(slot, tracker):
             return {}
-        if intent in INTERRUPTIONS:
+        if screening.interrupted(tracker):
             return {}  # a question instead of an answer: the rules answer it, then the form asks again
         events = screening.missed(slot, dispatcher, tracker)
         if screening.gave_up(events):
