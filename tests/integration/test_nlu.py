@@ -76,8 +76,10 @@ def test_entities_arrive_canonical(nlu, text, expected):
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_INPUT))
-def test_bad_input_parses_quickly_without_error(nlu, kind):
+def test_bad_input_parses_without_error_or_stall(nlu, kind):
+    # A stall guard, not a speed target (that is `make bench-nlu`): a quadratic step on 20,000 characters
+    # takes minutes; a linear pipeline takes about a second here, three when the machine is loaded.
     start = time.perf_counter()
     parsed = nlu.parse(BAD_INPUT[kind])
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 30.0
     assert "intent" in parsed and isinstance(parsed.get("entities"), list)
