@@ -451,6 +451,15 @@ def messages_for_bookings(uow_factory: UnitOfWorkFactory, references: List[str])
         return uow.outbox.for_references(references)
 
 
+def practitioner_bookings(
+    uow_factory: UnitOfWorkFactory, practitioner_id: int, since: datetime
+) -> List[BookingView]:
+    """A practitioner's bookings that end after `since`, cancelled ones included (their calendar feed)."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        return [view(b, schedule) for b in uow.bookings.for_practitioner(practitioner_id, since)]
+
+
 def bookings_for_sender(uow_factory: UnitOfWorkFactory, sender_id: str) -> List[BookingView]:
     """Bookings made in one conversation (for the staff console and data requests)."""
     with uow_factory() as uow:

@@ -205,6 +205,15 @@ class BookingRepository:
             query = query.where(Booking.status.in_(list(statuses)))
         return list(self.session.execute(query.order_by(Booking.starts_at, Booking.id)).scalars())
 
+    def for_practitioner(self, practitioner_id: int, since: datetime) -> List[Booking]:
+        """One practitioner's bookings ending after `since` (cancelled ones included), earliest first."""
+        return list(
+            self.session.execute(
+                select(Booking).where(Booking.practitioner_id == practitioner_id, Booking.ends_at > since)
+                .order_by(Booking.starts_at, Booking.id)
+            ).scalars()
+        )
+
     def for_sender(self, sender_id: str) -> List[Booking]:
         """Bookings made in one conversation."""
         return list(

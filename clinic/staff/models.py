@@ -86,3 +86,22 @@ class AuditEntry(Base):
     outcome = Column(String(16), nullable=False)
     client_ip = Column(String(64), nullable=True)
     detail = Column(Text, nullable=True)
+
+
+class CalendarFeed(Base):
+    """A practitioner's iCalendar feed: a secret URL (`/staff/calendar/<token>.ics`), revocable.
+
+    Only the token's SHA-256 is stored: the URL is shown once, to the admin who created it.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    practitioner_id = Column(Integer, ForeignKey("practitioners.id", ondelete="CASCADE"), nullable=False,
+                             index=True)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_by = Column(String(64), nullable=True)
+    revoked_at = Column(DateTime, nullable=True)
+    last_fetched_at = Column(DateTime, nullable=True)  # when a calendar last read it (is it subscribed?)
