@@ -1,9 +1,11 @@
 """The booking form and the manage-booking form: read and check what the patient types.
 
 Each bad answer gets its own short explanation (a response in domain/booking.yml) and the question
-again; a question to the bot instead of an answer (an interruption) is left to the rules, which
-answer it and come back. If the booking database fails, the patient is told to call the clinic and
-the form ends (its `*_outcome` slot says "failed").
+again; a second bad answer in a row to the same question ends the form instead of asking a third
+time: the patient is given the clinic's number and the offer of a person (`utter_booking_gave_up`).
+A question to the bot instead of an answer (an interruption) is left to the rules, which answer it
+and come back. If the booking database fails, the patient is told to call the clinic and the form
+ends. Either way its `*_outcome` slot says "failed".
 """
 
 from __future__ import annotations
@@ -114,11 +116,29 @@ class BookingFormBase(FormValidationAction, ABC):
     ) -> List[EventType]:
         """Extract and validate (keeping helper slots the extractors set); on failure, end the form."""
         try:
-            return await screening.extract_and_validate(self, dispatcher, tracker, domain)
+            events = await screening.extract_and_validate(self, dispatcher, tracker, domain)
         except Exception:  # noqa: BLE001  (BookingSystemDown, or a bug: never leave the patient in silence)
             logger.exception("%s failed", self.name())
             dispatcher.utter_message(response="utter_booking_unavailable")
             return [SlotSet(self.outcome_slot, "failed"), SlotSet("requested_slot", None)]
+        slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+        if slots.get(self.outcome_slot) == "failed":  # gave up after a second bad answer
+            return [e for e in events if e.get("name") != "requested_slot"] + [SlotSet("requested_slot", None)]
+        missed = slots.get("missed_question")
+        if missed and slots.get(missed) is not None:  # that question has its answer now
+            events += [SlotSet(name, value) for name, value in screening.ANSWERED.items()]
+        return events
+
+    def missed(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **values: Any
+    ) -> Dict[str, Any]:
+        """A bad answer to `slot`'s question: explain and ask again once; the second in a row ends the form."""
+        misses = screening.misses_so_far(tracker, slot) + 1
+        if misses >= screening.MISS_LIMIT:
+            dispatcher.utter_message(response="utter_booking_gave_up")
+            return {slot: None, **screening.ANSWERED, self.outcome_slot: "failed"}
+        dispatcher.utter_message(response=response, **values)
+        return {slot: None, "question_misses": float(misses), "missed_question": slot}
 
     async def extract_patient_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -132,8 +152,7 @@ class BookingFormBase(FormValidationAction, ABC):
         except InvalidContact as error:
             if is_interruption(tracker):
                 return {}
-            dispatcher.utter_message(response=f"utter_patient_contact_{error.reason}")
-            return {"patient_contact": None}
+            return self.missed("patient_contact", dispatcher, tracker, f"utter_patient_contact_{error.reason}")
 
     def validate_patient_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -186,8 +205,7 @@ class ValidateBookingForm(BookingFormBase):
             return {"booking_service": code}
         if is_interruption(tracker):
             return {}
-        dispatcher.utter_message(response="utter_booking_service_not_understood")
-        return {"booking_service": None}
+        return self.missed("booking_service", dispatcher, tracker, "utter_booking_service_not_understood")
 
     async def validate_booking_service(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -219,13 +237,15 @@ class ValidateBookingForm(BookingFormBase):
         try:
             when = parse_when(text, schedule.local(now))
         except ImpossibleDate as error:
-            dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
-            return {"booking_time": None, "booking_time_hint": ""}
+            if not asked:
+                dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
+                return {"booking_time": None, "booking_time_hint": ""}
+            missed = self.missed("booking_time", dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
+            return {**missed, "booking_time_hint": ""}
         except UnreadableWhen:
             if not asked or is_interruption(tracker):
                 return {}
-            dispatcher.utter_message(response="utter_booking_time_not_understood")
-            return {"booking_time": None}
+            return self.missed("booking_time", dispatcher, tracker, "utter_booking_time_not_understood")
         if when.day is None:  # "as soon as possible"
             return {"booking_time": None, "booking_time_hint": ""}
         start = when.start(schedule.tz)
@@ -278,8 +298,7 @@ class ValidateBookingForm(BookingFormBase):
             if is_interruption(tracker):
                 return {}
             reason = "too_long" if error.reason == "too_long" else "invalid"
-            dispatcher.utter_message(response=f"utter_patient_name_{reason}")
-            return {"patient_name": None}
+            return self.missed("patient_name", dispatcher, tracker, f"utter_patient_name_{reason}")
 
     def validate_patient_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -340,8 +359,7 @@ class ValidateManageBookingForm(BookingFormBase):
             return {"booking_reference": reference}
         if tracker.get_slot("requested_slot") != "booking_reference" or is_interruption(tracker):
             return {}
-        dispatcher.utter_message(response="utter_booking_reference_not_understood")
-        return {"booking_reference": None}
+        return self.missed("booking_reference", dispatcher, tracker, "utter_booking_reference_not_understood")
 
     def validate_booking_reference(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -368,8 +386,7 @@ class ValidateManageBookingForm(BookingFormBase):
             return {"manage_choice": "keep"}
         if is_interruption(tracker):
             return {}
-        dispatcher.utter_message(response="utter_manage_choice_not_understood")
-        return {"manage_choice": None}
+        return self.missed("manage_choice", dispatcher, tracker, "utter_manage_choice_not_understood")
 
 
 def _status_words(status: str, past: bool) -> str:

@@ -5,9 +5,9 @@
   the patient is told to see a doctor if any sign is happening, and nothing is booked until it is
   clear. A yes (the button, "the second one") or red-flag words are a red flag: the SafetyPolicy
   answers those before any form runs (clinic/safety.py).
-- No question is asked more than twice in the same words: after a second miss the question says
-  what it can take (`needs_answer_help` picks that variant); on a third the form moves on with
-  "not sure" (the triage) or stops (a booking). A question asked instead of an answer is answered by the
+- No question is asked more than twice in a row: after a miss it is asked once more, saying what it
+  can take (`needs_answer_help` picks that variant: "tap a button, or say 'not sure'"); after a second
+  miss the form moves on with "not sure" (the triage) or a yes-maybe (the screening question). A question asked instead of an answer is answered by the
   rules and does not count, unless the patient sends the same words again (that would loop).
 """
 
@@ -22,7 +22,7 @@ from clinic import findings
 
 WARNING_SIGNS = "warning_signs"
 NONE, UNCLEAR = "none", "unclear"
-MISS_LIMIT = 3  # the third unreadable answer in a row moves on
+MISS_LIMIT = 2  # the second unreadable answer in a row moves on: a question is asked twice at most
 
 # The patient asked something else: the rules answer it, then the form asks again.
 INTERRUPTIONS = frozenset({
@@ -68,17 +68,15 @@ def misses_so_far(tracker: Tracker, slot: str) -> int:
 
 
 def missed(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
-    """One more unreadable answer to `slot`'s question: say so and ask again, with help the 2nd time.
+    """One more unreadable answer to `slot`'s question: ask again, saying what it can take.
 
-    Returns the slots to set; at MISS_LIMIT the caller decides how to move on (see `gave_up`).
+    The help variant of the question opens with "I couldn't tell from that". Returns the slots to set;
+    at MISS_LIMIT the caller decides how to move on (see `gave_up`).
     """
     misses = misses_so_far(tracker, slot) + 1
     if misses >= MISS_LIMIT:
         return {**ANSWERED, "question_misses": float(misses), "missed_question": slot}
-    if misses == 1 and slot != WARNING_SIGNS:  # the screening question says why it asks again
-        dispatcher.utter_message(response="utter_answer_not_understood")
-    return {slot: None, "question_misses": float(misses), "missed_question": slot,
-            "needs_answer_help": misses >= 2}
+    return {slot: None, "question_misses": float(misses), "missed_question": slot, "needs_answer_help": True}
 
 
 def gave_up(events: Dict[str, Any]) -> bool:

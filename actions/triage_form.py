@@ -92,8 +92,8 @@ class ValidateTriageForm(FormValidationAction):
         value = TEXT_READERS[slot](text)
         if value == "unsure" and not asked:
             value = None  # "not sure" answers the question that was asked, not the others
-        if value is None and asked and slot == "bump_fluid" and intent in ("affirm", "deny"):
-            value = "yes" if intent == "affirm" else "no"
+        if value is None and asked and slot == "bump_fluid":  # a yes/no question: "nothing", "nowt", "aye"
+            value = findings.bare_yes_no(text) or {"affirm": "yes", "deny": "no"}.get(intent)
         if value is None and asked and slot == "bump_location" and SOME_PLACE.search(text):
             value = "other"
         if value is not None:

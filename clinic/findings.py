@@ -308,9 +308,18 @@ def fluid_from_text(text: str) -> Optional[str]:
     return _answer(read(text), "fluid")
 
 
+EYE_AREA = "eye_area"
+
+
+def _place(found: Sequence[Finding]) -> Optional[str]:
+    """The first place named; the eye area if any is (two bumps: the eye warning must not be lost)."""
+    places = [f.value for f in found if f.entity == "location"]
+    return EYE_AREA if EYE_AREA in places else next(iter(places), None)
+
+
 def location_from_text(text: str) -> Optional[str]:
     """The body location, as one of the contract's values; None if none is named."""
-    return next((f.value for f in read(text) if f.entity == "location"), None)
+    return _place(read(text))
 
 
 def red_flags_from_text(text: str) -> List[str]:
@@ -355,7 +364,7 @@ class Findings:
 def findings_from_text(text: str) -> Findings:
     """Read every contract fact from one message."""
     found = read(text)
-    location = next((f.value for f in found if f.entity == "location"), None)
+    location = _place(found)
     flags: List[str] = []
     for f in found:
         if f.entity == "red_flag" and f.value not in flags:
@@ -464,10 +473,43 @@ def screening_answer(text: str) -> Optional[str]:
     toks = [t for t in tokens(text) if t not in PUNCTUATION]
     if not toks or any(m.kind == UNSURE for m in find_mentions(toks)):
         return None  # "no idea", "not sure": unreadable, so treated as a maybe
-    if _has_phrase(toks, LEXICON.screening_present):
+    none = _phrase_spans(toks, LEXICON.screening_none)
+    present = [span for span in _phrase_spans(toks, LEXICON.screening_present)
+               if not any(start <= span[0] and span[1] <= end for start, end in none)]
+    if present:  # "one of them" is present, unless it is part of "not one of them"
         return "present"
-    if _has_phrase(toks, LEXICON.screening_none):
+    if none:
         return "none"
+    return None
+
+
+def _phrase_spans(toks: Sequence[str], phrases: Iterable[str]) -> List[Tuple[int, int]]:
+    """(start, end) of every occurrence of any of `phrases` in `toks`."""
+    spans = []
+    for phrase in phrases:
+        words = tokens(phrase)
+        for start in range(len(toks) - len(words) + 1):
+            if list(toks[start:start + len(words)]) == words:
+                spans.append((start, start + len(words)))
+    return spans
+
+
+BARE_FILLER = frozenset({"at", "all", "really", "mate", "thanks", "thank", "you", "honestly", "tbh", "sorry", "lol"})
+BARE_YES = frozenset({"yes", "yeah", "yep", "yup", "aye", "ya", "ye", "yeh", "yea", "definitely", "some"})
+
+
+def bare_yes_no(text: str) -> Optional[str]:
+    """"no" for a bare negation ("nothing", "nowt at all", "none"), "yes" for a bare yes, else None.
+
+    The answer to a yes/no question (the fluid question): the words say nothing else.
+    """
+    toks = [t for t in tokens(text) if t not in PUNCTUATION and t not in BARE_FILLER]
+    if not toks or len(toks) > 3:
+        return None
+    if all(t in NEGATION_CUES for t in toks):
+        return "no"
+    if all(t in BARE_YES for t in toks):
+        return "yes"
     return None
 
 

@@ -244,6 +244,63 @@ async def test_contacts(db, dispatcher, domain, text, value, said):
     assert slots["patient_contact"] == value and responses(dispatcher) == said
 
 
+NAME_ASKED = {"booking_service": "extraction", "booking_time": FREE, "requested_slot": "patient_name"}
+
+
+async def test_a_second_bad_answer_in_a_row_ends_the_booking_with_the_clinics_number(db, dispatcher, domain):
+    first = await validate_booking(dispatcher, domain, slots=NAME_ASKED, text="07911 123456", intent="inform")
+    assert first["patient_name"] is None and first["question_misses"] == 1  # explained, asked again
+    assert responses(dispatcher) == ["utter_patient_name_invalid"]
+    dispatcher.messages.clear()
+    second = await validate_booking(
+        dispatcher, domain, slots={**NAME_ASKED, "question_misses": 1.0, "missed_question": "patient_name"},
+        text="07911 123456", intent="inform",
+    )
+    assert responses(dispatcher) == ["utter_booking_gave_up"]  # not asked a third time
+    assert second["booking_outcome"] == "failed" and second["requested_slot"] is None
+    events = await ActionSubmitBooking().run(
+        dispatcher, make_tracker(slots={**NAME_ASKED, **second}), domain)
+    assert slot_events(events)["booking_outcome"] == "failed"
+    assert handlers.bookings_on(db, TUESDAY) == []
+    text = domain["responses"]["utter_booking_gave_up"][0]["text"]
+    assert "{clinic_phone}" in text and "person" in text
+
+
+async def test_a_good_answer_after_a_miss_clears_the_count(db, dispatcher, domain):
+    slots = await validate_booking(
+        dispatcher, domain, slots={**NAME_ASKED, "question_misses": 1.0, "missed_question": "patient_name"},
+        text="Jane Doe", intent="inform",
+    )
+    assert slots["patient_name"] == "Jane Doe" and slots["question_misses"] is None
+    assert slots.get("booking_outcome") is None
+
+
+async def test_two_unreadable_times_end_the_booking(db, dispatcher, domain):
+    asked = {"booking_service": "extraction", "requested_slot": "booking_time"}
+    first = await validate_booking(dispatcher, domain, slots=asked, text="whenevs lol", intent="nlu_fallback")
+    assert first["booking_time"] is None and responses(dispatcher) == ["utter_booking_time_not_understood"]
+    dispatcher.messages.clear()
+    second = await validate_booking(
+        dispatcher, domain, slots={**asked, **{k: v for k, v in first.items() if k != "booking_time"}},
+        text="whenevs lol", intent="nlu_fallback",
+    )
+    assert second["booking_outcome"] == "failed" and responses(dispatcher) == ["utter_booking_gave_up"]
+
+
+async def test_two_unreadable_references_end_the_manage_form(db, dispatcher, domain):
+    asked = {"requested_slot": "booking_reference"}
+    first = await validate_manage(dispatcher, domain, asked, text="the one from tuesday", intent="inform")
+    assert responses(dispatcher) == ["utter_booking_reference_not_understood"]
+    dispatcher.messages.clear()
+    second = await validate_manage(
+        dispatcher, domain, {**asked, "question_misses": first["question_misses"],
+                             "missed_question": first["missed_question"]},
+        text="dunno it was tuesday", intent="inform",
+    )
+    assert second["manage_outcome"] == "failed" and second["requested_slot"] is None
+    assert responses(dispatcher) == ["utter_booking_gave_up"]
+
+
 async def test_a_question_instead_of_a_name_is_left_to_the_rules(db, dispatcher, domain):
     slots = await validate_booking(
         dispatcher, domain, slots={"booking_service": "extraction", "booking_time": FREE,

@@ -104,12 +104,12 @@ def test_a_red_flag_at_the_booking_summary_stops_the_booking(assistant):
     assert slots["triage_result"] == "urgent" and slots["booking_reference"] is None
 
 
-def test_three_unreadable_answers_move_on_instead_of_looping(assistant):
+def test_two_unreadable_answers_move_on_instead_of_looping(assistant):
     sender = new_sender()
-    assistant.say(sender, "there is a white bump on my chin")
-    replies = [texts(assistant.say(sender, nonsense)) for nonsense in ("hmm", "asdf qwerty", "zzz")]
+    opening = texts(assistant.say(sender, "there is a white bump on my chin"))
     hardness_question = "does the bump feel hard"
-    assert hardness_question in replies[0]
-    assert "tap" in replies[1] and hardness_question not in replies[1]  # what it can take, once
-    assert "not sure" in replies[2] and "fluid" in replies[2]  # noted as not sure; the next question
+    assert hardness_question in opening
+    replies = [texts(assistant.say(sender, nonsense)) for nonsense in ("hmm", "asdf qwerty")]
+    assert "tap" in replies[0] and hardness_question not in replies[0]  # asked once more, saying what it takes
+    assert "not sure" in replies[1] and "fluid" in replies[1]  # noted as not sure; the next question
     assert assistant.tracker(sender)["slots"]["bump_hardness"] == "unsure"

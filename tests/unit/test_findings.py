@@ -2,6 +2,7 @@
 
 import pytest
 
+from clinic import findings
 from clinic.findings import (
     findings_from_text,
     fluid_from_text,
@@ -222,3 +223,56 @@ def test_growth_said_by_comparison(text):
 def test_a_denial_in_words_the_lexicon_lacks_is_not_a_red_flag():
     assert _findings.red_flag_only_negated("no my eye isn't swollen and i can see fine")
     assert not _findings.red_flag_only_negated("it looks really angry")  # the classifier's call stands
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("nothing's ever come out", "no"),
+        ("never had anything come out of it", "no"),
+        ("I have not been able to express anything from it", "no"),
+        ("Nothing at all has come out of it.", "no"),
+        ("nah nuffin came out", "no"),
+        ("something came out when i touched it", "yes"),
+        ("nae pus", "no"),  # dialect negation
+        ("there's nowt in it", "no"),
+    ],
+)
+def test_whether_anything_comes_out_is_fluid(text, value):
+    assert findings.fluid_from_text(text) == value
+
+
+@pytest.mark.parametrize("text", ["it came out of nowhere last week", "nothing out of the ordinary"])
+def test_coming_out_of_nowhere_is_not_fluid(text):
+    assert findings.fluid_from_text(text) is None
+
+
+@pytest.mark.parametrize(
+    "text,answer",
+    [("nothing", "no"), ("nowt at all", "no"), ("none", "no"), ("aye", "yes"), ("yeah", "yes"),
+     ("no idea", None), ("it's hard", None)],
+)
+def test_a_bare_yes_or_no(text, answer):
+    assert findings.bare_yes_no(text) == answer
+
+
+@pytest.mark.parametrize("text", ["carnt tell", "dont no", "beats me", "havent a clue", "dinnae ken"])
+def test_everyday_i_dont_know_is_unsure(text):
+    assert findings.hardness_from_text(text) == "unsure"
+
+
+@pytest.mark.parametrize("text", ["not one of them", "not any of them thank god", "none of em"])
+def test_not_one_of_them_is_none_of_the_warning_signs(text):
+    assert findings.screening_answer(text) == "none"
+
+
+def test_one_of_them_is_still_a_warning_sign():
+    assert findings.screening_answer("one of them, yes") == "present"
+
+
+def test_of_two_bumps_the_one_near_the_eye_sets_the_place():
+    text = "white bumps on my cheeks and under my eyes, hard"
+    assert findings.location_from_text(text) == "eye_area"
+    assert findings.findings_from_text(text).location == "eye_area"
+    two = findings.findings_from_text("one on my chin thats squishy and one under my eye thats solid")
+    assert two.location == "eye_area" and two.hardness == "unsure"  # a professional looks

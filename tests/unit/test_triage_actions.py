@@ -64,8 +64,8 @@ async def test_an_answer_it_cannot_read_gets_a_reprompt(dispatcher, domain):
     slots = await run_validator(
         dispatcher, domain, text="purple-ish", slots={"requested_slot": "bump_hardness"},
     )
-    assert slots["bump_hardness"] is None
-    assert [m["response"] for m in dispatcher.messages] == ["utter_answer_not_understood"]
+    assert slots["bump_hardness"] is None and slots["needs_answer_help"] is True  # asked again, with help
+    assert dispatcher.messages == []
 
 
 async def test_button_payload_value_is_kept(dispatcher, domain):
@@ -184,24 +184,25 @@ def responses(dispatcher):
     return [m.get("response") for m in dispatcher.messages]
 
 
-async def test_unreadable_answers_climb_the_ladder_and_never_loop(dispatcher, domain):
+async def test_an_unreadable_answer_is_asked_once_more_with_help_then_the_form_moves_on(dispatcher, domain):
     asked = {"requested_slot": "bump_hardness"}
     first = await run_validator(dispatcher, domain, text="hmm", intent="nlu_fallback", slots=asked)
     assert first["bump_hardness"] is None and first["question_misses"] == 1
-    assert responses(dispatcher) == ["utter_answer_not_understood"]
-    dispatcher.messages.clear()
+    assert first["needs_answer_help"] is True  # the question's help variant says what it can take
+    assert responses(dispatcher) == []
     second = await run_validator(
-        dispatcher, domain, text="asdf", intent="nlu_fallback",
+        dispatcher, domain, text="zzz", intent="nlu_fallback",
         slots={**asked, "question_misses": 1.0, "missed_question": "bump_hardness"},
     )
-    assert second["needs_answer_help"] is True and second["question_misses"] == 2
-    assert responses(dispatcher) == []  # the question's help variant says what it can take
-    third = await run_validator(
-        dispatcher, domain, text="zzz", intent="nlu_fallback",
-        slots={**asked, "question_misses": 2.0, "missed_question": "bump_hardness"},
-    )
-    assert third["bump_hardness"] == "unsure" and third["needs_answer_help"] is False
+    assert second["bump_hardness"] == "unsure" and second["needs_answer_help"] is False
     assert responses(dispatcher) == ["utter_noted_unsure"]  # and Rasa's form asks the next question
+
+
+def test_the_help_variant_of_each_question_says_it_did_not_understand(domain):
+    for slot in ("bump_hardness", "bump_fluid", "bump_location"):
+        variants = domain["responses"][f"utter_ask_{slot}"]
+        helped = [v for v in variants if v.get("condition")]
+        assert helped and helped[0]["text"].startswith("I couldn't tell"), slot
 
 
 async def test_a_miss_counts_only_for_the_question_it_answers(dispatcher, domain):
@@ -267,12 +268,13 @@ async def test_an_unclear_screening_answer_is_asked_again_then_taken_as_a_maybe_
     asked = {**FACTS, "requested_slot": "warning_signs"}
     first = await run_validator(dispatcher, domain, text="hmm I don't know", intent="inform", slots=asked)
     assert first["warning_signs"] is None and responses(dispatcher) == ["utter_warning_signs_unclear"]
+    assert first["needs_answer_help"] is True
     dispatcher.messages.clear()
-    third = await run_validator(
+    second = await run_validator(
         dispatcher, domain, text="eh", intent="inform",
-        slots={**asked, "question_misses": 2.0, "missed_question": "warning_signs"},
+        slots={**asked, "question_misses": 1.0, "missed_question": "warning_signs"},
     )
-    assert third["warning_signs"] == "unclear"
+    assert second["warning_signs"] == "unclear"
     events = await ActionGiveAssessment().run(
         dispatcher, make_tracker(slots={**FACTS, "warning_signs": "unclear"}), domain)
     assert events[0] == SlotSet("triage_result", "urgent")
