@@ -123,7 +123,8 @@ class BookingFormBase(FormValidationAction, ABC):
             return [SlotSet(self.outcome_slot, "failed"), SlotSet("requested_slot", None)]
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
         if slots.get(self.outcome_slot) == "failed":  # gave up after a second bad answer
-            return [e for e in events if e.get("name") != "requested_slot"] + [SlotSet("requested_slot", None)]
+            kept = [e for e in events if e.get("name") != "requested_slot"]
+            return kept + [SlotSet("requested_slot", None)]
         missed = slots.get("missed_question")
         if missed and slots.get(missed) is not None:  # that question has its answer now
             events += [SlotSet(name, value) for name, value in screening.ANSWERED.items()]
@@ -132,7 +133,7 @@ class BookingFormBase(FormValidationAction, ABC):
     def missed(
         self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **values: Any
     ) -> Dict[str, Any]:
-        """A bad answer to `slot`'s question: explain and ask again once; the second in a row ends the form."""
+        """A bad answer to `slot`'s question: explain, ask once more; a second in a row ends the form."""
         misses = screening.misses_so_far(tracker, slot) + 1
         if misses >= screening.MISS_LIMIT:
             dispatcher.utter_message(response="utter_booking_gave_up")
@@ -152,7 +153,8 @@ class BookingFormBase(FormValidationAction, ABC):
         except InvalidContact as error:
             if is_interruption(tracker):
                 return {}
-            return self.missed("patient_contact", dispatcher, tracker, f"utter_patient_contact_{error.reason}")
+            said = f"utter_patient_contact_{error.reason}"
+            return self.missed("patient_contact", dispatcher, tracker, said)
 
     def validate_patient_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -240,7 +242,8 @@ class ValidateBookingForm(BookingFormBase):
             if not asked:
                 dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
                 return {"booking_time": None, "booking_time_hint": ""}
-            missed = self.missed("booking_time", dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
+            missed = self.missed(
+                "booking_time", dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
             return {**missed, "booking_time_hint": ""}
         except UnreadableWhen:
             if not asked or is_interruption(tracker):

@@ -7,7 +7,8 @@
   answers those before any form runs (clinic/safety.py).
 - No question is asked more than twice in a row: after a miss it is asked once more, saying what it
   can take (`needs_answer_help` picks that variant: "tap a button, or say 'not sure'"); after a second
-  miss the form moves on with "not sure" (the triage) or a yes-maybe (the screening question). A question asked instead of an answer is answered by the
+  miss the form moves on with "not sure" (the triage) or a yes-maybe (the screening question).
+  A question asked instead of an answer is answered by the
   rules and does not count, unless the patient sends the same words again (that would loop).
 """
 

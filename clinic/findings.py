@@ -494,7 +494,8 @@ def _phrase_spans(toks: Sequence[str], phrases: Iterable[str]) -> List[Tuple[int
     return spans
 
 
-BARE_FILLER = frozenset({"at", "all", "really", "mate", "thanks", "thank", "you", "honestly", "tbh", "sorry", "lol"})
+BARE_FILLER = frozenset(
+    {"at", "all", "really", "mate", "thanks", "thank", "you", "honestly", "tbh", "sorry", "lol"})
 BARE_YES = frozenset({"yes", "yeah", "yep", "yup", "aye", "ya", "ye", "yeh", "yea", "definitely", "some"})
 
 

@@ -110,6 +110,6 @@ def test_two_unreadable_answers_move_on_instead_of_looping(assistant):
     hardness_question = "does the bump feel hard"
     assert hardness_question in opening
     replies = [texts(assistant.say(sender, nonsense)) for nonsense in ("hmm", "asdf qwerty")]
-    assert "tap" in replies[0] and hardness_question not in replies[0]  # asked once more, saying what it takes
+    assert "tap" in replies[0] and hardness_question not in replies[0]  # once more, saying what it takes
     assert "not sure" in replies[1] and "fluid" in replies[1]  # noted as not sure; the next question
     assert assistant.tracker(sender)["slots"]["bump_hardness"] == "unsure"
