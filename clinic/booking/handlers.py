@@ -100,6 +100,7 @@ class BookingView:
     created_at: datetime
     cancelled_at: Optional[datetime]
     cancelled_by: Optional[str]
+    practitioner_code: str = ""  # the staff calendar's column
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON-ready (ISO 8601 times with their offset)."""
@@ -137,6 +138,7 @@ def view(booking: Booking, schedule: Schedule) -> BookingView:
         created_at=local(booking.created_at),
         cancelled_at=local(booking.cancelled_at) if booking.cancelled_at else None,
         cancelled_by=booking.cancelled_by,
+        practitioner_code=booking.practitioner.code,
     )
 
 
@@ -443,6 +445,33 @@ def bookings_in_week(
     """The week (Monday to Sunday) containing `day`."""
     monday = day - timedelta(days=day.weekday())
     return bookings_between(uow_factory, monday, monday + timedelta(days=6), include_cancelled)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What the staff calendar shows: the schedule, the period's bookings, the next ones to come."""
+
+    schedule: Schedule
+    bookings: List[BookingView]  # first_day..last_day, cancelled included, earliest first
+    upcoming: List[BookingView]  # the next bookings from now, not cancelled
+    today: date  # on the clinic's clock
+
+
+def calendar(
+    uow_factory: UnitOfWorkFactory, first_day: date, last_day: date, now: datetime, upcoming: int = 8
+) -> Calendar:
+    """The clinic's days first_day..last_day and its next `upcoming` bookings, in one unit of work."""
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        start = schedule.at(first_day, time(0, 0))
+        rows = uow.bookings.between(start, schedule.at(last_day + timedelta(days=1), time(0, 0)))
+        coming = uow.bookings.active_after(now, limit=upcoming) if upcoming else []
+        return Calendar(
+            schedule=schedule,
+            bookings=[view(b, schedule) for b in rows],
+            upcoming=[view(b, schedule) for b in coming],
+            today=schedule.local(now).date(),
+        )
 
 
 def messages_for_bookings(uow_factory: UnitOfWorkFactory, references: List[str]) -> Dict[str, List[Any]]:

@@ -222,11 +222,8 @@ class BookingRepository:
             ).scalars()
         )
 
-    def active_after(self, moment: datetime) -> List[Booking]:
-        """Bookings still to come, not cancelled."""
-        return list(
-            self.session.execute(
-                select(Booking).where(Booking.starts_at >= moment, Booking.status == "booked")
-                .order_by(Booking.starts_at)
-            ).scalars()
-        )
+    def active_after(self, moment: datetime, limit: Optional[int] = None) -> List[Booking]:
+        """Bookings still to come, not cancelled, earliest first (at most `limit`)."""
+        query = (select(Booking).where(Booking.starts_at >= moment, Booking.status == "booked")
+                 .order_by(Booking.starts_at, Booking.id))
+        return list(self.session.execute(query.limit(limit) if limit else query).scalars())

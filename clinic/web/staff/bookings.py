@@ -1,9 +1,12 @@
-"""Bookings: the day and week schedule; mark attended or no-show; cancel (through the booking layer)."""
+"""Bookings as a calendar (day: slots x practitioners; week: practitioners x days); attended, no-show, cancel.
+
+The layout is `clinic.web.staff.calendar` (pure); changes go through `clinic.booking.handlers`.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from clinic.booking import handlers
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.privacy import mask_contact
+from clinic.web.staff import calendar
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
 from clinic.web.staff.views import fresh_index, key_of, record, render
 
@@ -28,41 +32,41 @@ def _uow(request: Request):  # noqa: ANN202
     return unit_of_work_factory(request.app.state.settings.database_url)
 
 
-def _day(value: Optional[str]) -> date:
+def _day(value: Optional[str]) -> Optional[date]:
     try:
         return date.fromisoformat(value or "")
     except ValueError:
-        return datetime.now(timezone.utc).date()
+        return None
 
 
 async def schedule(request: Request, staff: StaffContext) -> Response:
-    """The day's or the week's bookings, earliest first."""
-    day = _day(request.query_params.get("day"))
+    """The calendar: a day (slots x practitioners) or a week (practitioners x days); today by default."""
+    now = datetime.now(timezone.utc)
     week = request.query_params.get("view") == "week"
     uow = _uow(request)
-    if week:
-        rows = await run_in_threadpool(handlers.bookings_in_week, uow, day)
-        first = day - timedelta(days=day.weekday())
-        step = timedelta(days=7)
-    else:
-        rows = await run_in_threadpool(handlers.bookings_on, uow, day)
-        first, step = day, timedelta(days=1)
+    wanted = _day(request.query_params.get("day"))
+    if wanted is None:  # today, on the clinic's clock
+        wanted = (await run_in_threadpool(handlers.current_schedule, uow)).local(now).date()
+    first = calendar.week_start(wanted) if week else wanted
+    step = timedelta(days=7 if week else 1)
+    found = await run_in_threadpool(handlers.calendar, uow, first, first + step - timedelta(days=1), now)
+    shown = found.bookings + found.upcoming
     index = await fresh_index(request)
-    senders = await run_in_threadpool(index.exists, [b.sender_id for b in rows if b.sender_id])
-    messages = await run_in_threadpool(handlers.messages_for_bookings, uow, [b.reference for b in rows])
-    by_day: Dict[date, List] = {}
-    for booking in rows:
-        key = key_of(request, booking.sender_id) if booking.sender_id in senders else None
-        by_day.setdefault(booking.starts_at.date(), []).append((booking, key))
+    senders = await run_in_threadpool(index.exists, [b.sender_id for b in shown if b.sender_id])
+    keys = {b.sender_id: key_of(request, b.sender_id) for b in shown if b.sender_id in senders}
+    messages = await run_in_threadpool(handlers.messages_for_bookings, uow,
+                                       list({b.reference: None for b in shown}))
     contact: Callable[[str], str] = (lambda c: c) if staff.user.is_admin else mask_contact
     record(request, staff, "view bookings", target=f"{'week' if week else 'day'} {first.isoformat()}",
-           detail=f"{len(rows)} bookings")
+           detail=f"{len(found.bookings)} bookings, {len(found.upcoming)} upcoming")
     return render(request, "bookings.html", {
-        "by_day": sorted(by_day.items()), "day": day, "week": week, "first": first,
-        "last": first + step - timedelta(days=1), "previous": first - step, "next": first + step,
-        "today": datetime.now(timezone.utc).date(), "now": datetime.now(timezone.utc),
-        "contact": contact, "count": len(rows), "messages": messages,
-        "booking_notice": NOTICES.get(request.query_params.get("done", "")),
+        "week": week, "day": wanted, "first": first, "last": first + step - timedelta(days=1),
+        "previous": first - step, "next": first + step, "today": found.today, "now": now,
+        "grid": calendar.week_grid(found.schedule, first, found.bookings) if week
+        else calendar.day_grid(found.schedule, first, found.bookings),
+        "schedule": found.schedule, "works_on": calendar.works_on, "covered": calendar.COVERED,
+        "upcoming": found.upcoming, "keys": keys, "contact": contact, "count": len(found.bookings),
+        "messages": messages, "booking_notice": NOTICES.get(request.query_params.get("done", "")),
     }, staff=staff)
 
 

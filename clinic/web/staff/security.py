@@ -245,7 +245,8 @@ def protected(handler: Handler, admin: bool = False) -> Callable[[Request], Awai
             if request.method == "GET":
                 anonymous_log.warning("staff console refused anonymous %r from %s: %s", action[:80],
                                       client_ip(request), reason)
-                next_path = quote(request.url.path, safe="/")
+                query = request.url.query  # back to the same day of the calendar, page of a list
+                next_path = quote(request.url.path + (f"?{query}" if query else ""), safe="/")
                 response = RedirectResponse(f"{BASE}/login?next={next_path}", status_code=303)
                 clear_session_cookie(response)
                 return response
