@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from clinic import lexicon
 
@@ -270,11 +270,42 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         elif cue == "negated" and m.kind in _FLIP and _already_negative(toks, m):
             findings.append(Finding(at, m.end, m.kind, m.value, negated=True))  # "nah, nothing comes out"
         elif cue == "negated" and m.kind in _FLIP:
-            findings.append(Finding(at, m.end, m.kind, _FLIP[m.kind][m.value], negated=True))
+            findings.append(Finding(at, m.end, m.kind, _FLIP[m.kind].get(m.value, m.value), negated=True))
     for unsure in unsure_clauses.values():
         if not any(start == unsure.start for start, _ in answered):
             findings.append(Finding(unsure.start, unsure.end, UNSURE, UNSURE))
-    return sorted(findings, key=lambda f: (f.start, f.entity))
+    return _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
+
+
+ALTERNATIVES = frozenset({"or", "/", ","})  # "hard or soft?": offered, not chosen
+BOTH = frozenset({"and", "n", "&"})  # "between hard and soft"
+
+
+def _settle(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
+    """Two answers to one question in a row: a correction keeps the later, alternatives are unsure.
+
+    "hard... actually no its more soft" = soft; "chin, no wait, my lip" = lip; "is it hard or soft?
+    couldn't tell you" and "in between hard n soft" = unsure.
+    """
+    settled: List[Finding] = []
+    for f in found:
+        before = next((p for p in reversed(settled) if p.entity == f.entity), None)
+        if before is None or f.entity not in ("hardness", "fluid", "location") or before.value == f.value:
+            settled.append(f)
+            continue
+        between = [w for w in toks[before.end:f.start] if w not in PUNCTUATION or w == ","]
+        if _has_phrase(between, LEXICON.corrections):
+            settled.remove(before)
+            settled.append(f)
+        elif f.entity != "location" and between and (
+            (set(between) <= ALTERNATIVES and "or" in between)
+            or (set(between) <= BOTH and before.start > 0 and toks[before.start - 1] in ("between", "either"))
+        ):
+            settled.remove(before)
+            settled.append(Finding(before.start, f.end, f.entity, UNSURE))
+        else:
+            settled.append(f)
+    return settled
 
 
 def read(text: str) -> List[Finding]:
@@ -282,7 +313,7 @@ def read(text: str) -> List[Finding]:
     toks = tokens(text)
     exact = find_mentions(toks)
     taken = [i for m in exact for i in range(m.start, m.end)]
-    return interpret(toks, exact + fuzzy_mentions(toks, taken))
+    return interpret(toks, exact + misspelt_mentions(toks, taken))
 
 
 def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:
@@ -444,6 +475,89 @@ def corrected(word: str) -> Optional[Tuple[str, str]]:
     best = min(score for _, score, _ in matches)
     meanings = {_SINGLE_WORD_TERMS[term] for term, score, _ in matches if score == best}
     return meanings.pop() if len(meanings) == 1 else None
+
+
+_REPEATS = re.compile(r"(\w)\1{2,}")  # "sooo", "hurtsss": a letter typed three times or more
+
+
+def _vocabulary() -> FrozenSet[str]:
+    """Every word of the lexicon's phrases (and its negation words) a misspelling may stand for."""
+    words = {w for phrase, _, _ in _PHRASES for w in phrase if w.isalpha() and len(w) >= FUZZY_MIN_LENGTH - 1}
+    return frozenset(words | {w for w in NEGATION_CUES if w.isalpha()})
+
+
+_VOCABULARY = _vocabulary()
+_VOCABULARY_BY_LETTER: Dict[str, List[str]] = {}
+for _w in sorted(_VOCABULARY):
+    _VOCABULARY_BY_LETTER.setdefault(_w[0], []).append(_w)
+_LOCATION_WORDS = frozenset(
+    w for phrases in LOCATION_TERMS.values() for phrase in phrases for w in tokens(phrase) if w.isalpha())
+
+
+def respelled(word: str, before: str = "") -> str:
+    """The lexicon word a misspelt `word` stands for ("gettin" -> getting, "sooo" -> so), else `word`.
+
+    Only a word no English word list knows is respelled, to the one nearest lexicon word with the same
+    first letter (edit distance 1, or 2 from six letters on). After "my", "her"... a three-letter word
+    may be a place ("my nek", "her nos"), and "my i" is the eye.
+    """
+    if not word.isalpha() or word in _VOCABULARY:
+        return word
+    if word.endswith("in") and word + "g" in _VOCABULARY:  # "gettin", "bleedin", "spreadin"
+        return word + "g"
+    if before in LEXICON.owners and word == "i":
+        return "eye"
+    if _REPEATS.search(word):
+        for shorter in (_REPEATS.sub(r"\1", word), _REPEATS.sub(r"\1\1", word)):
+            if shorter in _VOCABULARY or shorter in _english_words():
+                return shorter
+    short_place = len(word) == FUZZY_MIN_LENGTH - 1 and before in LEXICON.owners
+    if (len(word) < FUZZY_MIN_LENGTH and not short_place) or word in _english_words():
+        return word
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    limit = 1 if len(word) <= 5 else 2
+    candidates = _VOCABULARY_BY_LETTER.get(word[0], [])
+    if short_place:
+        candidates = [w for w in candidates if w in _LOCATION_WORDS]
+    matches = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=3)
+    if not matches:
+        return word
+    best = min(score for _, score, _ in matches)
+    nearest = [w for w, score, _ in matches if score == best]
+    return nearest[0] if len(nearest) == 1 else word
+
+
+def misspelt_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention]:
+    """Lexicon phrases found once misspelt words are respelled, at positions not already `taken`.
+
+    "its grone reely fast" (grown really fast), "its all red n the red keeps gettin bigger", "on my
+    for hed" (two words written for one), and single misspelt terms ("forhed", "chek", "eyeleed").
+    """
+    covered = set(taken)
+    words = list(toks[:FUZZY_MAX_WORDS])
+    fixed = [respelled(w, words[i - 1] if i else "") for i, w in enumerate(words)]
+    changed = {i for i, (a, b) in enumerate(zip(words, fixed)) if a != b}
+    found: List[Mention] = []
+    if changed:
+        for m in find_mentions(fixed):
+            span = set(range(m.start, m.end))
+            if span & changed and not span & covered:
+                found.append(m)
+                covered |= span
+    for i in range(len(words) - 1):  # "for hed", "fore head": one word written as two
+        if {i, i + 1} & covered or not (words[i].isalpha() and words[i + 1].isalpha()):
+            continue
+        joined = words[i] + words[i + 1]
+        english = _english_words()
+        meaning = _SINGLE_WORD_TERMS.get(joined)
+        if meaning is None and (words[i] not in english or words[i + 1] not in english):
+            meaning = corrected(joined)
+        if meaning is not None:
+            found.append(Mention(i, i + 2, meaning[0], meaning[1]))
+            covered |= {i, i + 1}
+    return found + fuzzy_mentions(words, covered)
 
 
 def fuzzy_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention]:

@@ -45,6 +45,7 @@ class Lexicon:
     neutral: Tuple[str, ...] = ()
     bump_words: Tuple[str, ...] = ()  # phrases that name the bump itself ("this spot")
     question_cues: Tuple[str, ...] = ()  # words that make a message a question ("can i", "is it ok")
+    corrections: Tuple[str, ...] = ()  # "actually", "no wait": what follows replaces what went before
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -122,4 +123,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         neutral=tables.get("neutral", ()),
         bump_words=tables.get("bump.word", ()),
         question_cues=tables.get("question.cue", ()),
+        corrections=tables.get("correction.cue", ()),
     )

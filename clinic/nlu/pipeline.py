@@ -54,7 +54,7 @@ class ClinicFindings:
         ]
         words = [_word(t) for t in doc]
         taken = [i for m in mentions for i in range(m.start, m.end)]
-        mentions += findings.fuzzy_mentions(words, taken)  # "forhed", "chek", "eyeleed"
+        mentions += findings.misspelt_mentions(words, taken)  # "forhed", "gettin bigger", "for hed"
         stated = findings.interpret(words, mentions)
         doc.ents = [
             Span(doc, _word_start(doc, f.start), f.end, label=f.entity, span_id=f.value)

@@ -276,3 +276,52 @@ def test_of_two_bumps_the_one_near_the_eye_sets_the_place():
     assert findings.findings_from_text(text).location == "eye_area"
     two = findings.findings_from_text("one on my chin thats squishy and one under my eye thats solid")
     assert two.location == "eye_area" and two.hardness == "unsure"  # a professional looks
+
+
+@pytest.mark.parametrize(
+    "text,facts",
+    [
+        ("hard... actually no its more soft", [("hardness", "soft")]),
+        ("chin... no wait its more on my lip actually", [("location", "lip_mouth")]),
+        ("is it hard or soft? honestly couldnt tell you", [("hardness", "unsure"), ("unsure", "unsure")]),
+        ("kinda in between hard n soft", [("hardness", "unsure")]),
+        ("pus or not no idea", [("fluid", "unsure")]),
+        ("soft and no pus", [("hardness", "soft"), ("fluid", "no")]),
+    ],
+)
+def test_a_correction_keeps_the_later_answer_and_alternatives_are_unsure(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize(
+    "text,facts",
+    [
+        ("its all red n the red keeps gettin bigger", [("red_flag", "spreading_redness")]),
+        ("my i is all swolen", [("red_flag", "swollen_eye")]),
+        ("hurts sooo bad", [("red_flag", "severe_pain")]),
+        ("its bleedin", [("red_flag", "bleeding")]),
+        ("side of me nek", [("location", "neck")]),
+        ("a wite spot on my for hed", [("location", "forehead")]),
+    ],
+)
+def test_misspelt_words_are_respelled_against_the_lexicon(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize("text", ["come on in", "my cousin has one", "in my skin", "laters", "gotta go"])
+def test_ordinary_words_are_not_respelled_into_facts(text):
+    assert findings.read(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,flag",
+    [
+        ("it went from white to red to purple in 2 days", "colour_change"),
+        ("proper hot n sweaty since the bump came up", "fever"),
+        ("it kills, like a stabbing pain", "severe_pain"),
+        ("his lump has grown noticeably larger over the past week", "fast_growth"),
+        ("it went from a pinhead to a pea", "fast_growth"),
+    ],
+)
+def test_red_flags_in_everyday_words(text, flag):
+    assert flag in findings.red_flags_from_text(text)
