@@ -538,7 +538,7 @@ def misspelt_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention
     covered = set(taken)
     words = list(toks[:FUZZY_MAX_WORDS])
     fixed = [respelled(w, words[i - 1] if i else "") for i, w in enumerate(words)]
-    changed = {i for i, (a, b) in enumerate(zip(words, fixed)) if a != b}
+    changed = {i for i, (a, b) in enumerate(zip(words, fixed, strict=True)) if a != b}
     found: List[Mention] = []
     if changed:
         for m in find_mentions(fixed):
