@@ -27,11 +27,14 @@ from clinic.booking.reference import find_reference, new_reference
 from clinic.booking.schedule import ScheduleConfig
 from clinic.booking.unit_of_work import UnitOfWorkFactory
 from clinic.db.booking import Booking
+from clinic.db.outbox import REMINDER_REPLIES
 
 logger = logging.getLogger(__name__)
 
 TRIAGE_FIELDS = ("triage_result", "bump_hardness", "bump_fluid", "bump_location")
 INSERT_ATTEMPTS = 3
+# An SMS reminder takes a reply (C, X, R) this long after it was sent, while its appointment is to come.
+REMINDER_REPLY_WINDOW = timedelta(hours=48)
 
 
 class BookingError(Exception):
@@ -101,6 +104,7 @@ class BookingView:
     cancelled_at: Optional[datetime]
     cancelled_by: Optional[str]
     practitioner_code: str = ""  # the staff calendar's column
+    confirmed_at: Optional[datetime] = None  # the patient confirmed it (a reply to the SMS reminder)
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON-ready (ISO 8601 times with their offset)."""
@@ -139,6 +143,7 @@ def view(booking: Booking, schedule: Schedule) -> BookingView:
         cancelled_at=local(booking.cancelled_at) if booking.cancelled_at else None,
         cancelled_by=booking.cancelled_by,
         practitioner_code=booking.practitioner.code,
+        confirmed_at=local(booking.confirmed_at) if booking.confirmed_at else None,
     )
 
 
@@ -371,6 +376,55 @@ def reschedule_booking(
         except IntegrityError:
             continue
     raise SlotTaken(Verdict(new_start, Problem.TAKEN))
+
+
+# --- replies to SMS reminders -----------------------------------------------------------------
+
+
+def _awaiting_reply(uow, phone: str, now: datetime):  # noqa: ANN001,ANN202
+    """The newest unanswered SMS reminder to `phone` (sent in the window) whose booking is still to come."""
+    for reminder in uow.outbox.sent_reminders(phone, now - REMINDER_REPLY_WINDOW):
+        booking = uow.bookings.get(reminder.booking_reference)
+        if booking is not None and booking.status == "booked" and booking.starts_at > now \
+                and booking.patient.contact == phone:
+            return reminder, booking
+    return None
+
+
+def reminder_awaiting_reply(uow_factory: UnitOfWorkFactory, phone: str, now: datetime) -> Optional[datetime]:
+    """When the reminder that a reply from `phone` would answer was sent, or None if there is none."""
+    with uow_factory() as uow:
+        found = _awaiting_reply(uow, phone, now)
+        return found[0].sent_at if found else None
+
+
+def answer_reminder(uow_factory: UnitOfWorkFactory, phone: str, answer: str, now: datetime) -> BookingView:
+    """The patient's reply to their SMS reminder, from the number it was sent to (the number is the contact).
+
+    confirm: the booking is marked confirmed; cancel: cancelled as if by the patient (its cancellation queued
+    in the outbox); reschedule: nothing changes yet (the assistant's move flow asks the new time). In each
+    case the reminder is recorded as `replied`, in the same transaction. BookingNotFound if no reminder to
+    `phone` awaits a reply (none sent in the window, already answered, or its booking no longer to come).
+    """
+    if answer not in REMINDER_REPLIES:
+        raise ValueError(f"unknown reminder reply {answer!r}")
+    with uow_factory() as uow:
+        found = _awaiting_reply(uow, phone, now)
+        if found is None:
+            raise BookingNotFound(phone)
+        reminder, booking = found
+        if not uow.outbox.mark_replied(reminder.id, answer, now):
+            raise BookingNotFound(phone)  # another reply got there first
+        schedule = uow.bookings.schedule()
+        if answer == "confirm":
+            booking.confirmed_at = now
+        elif answer == "cancel":
+            _cancel(booking, uow, "patient", now)
+        answered = view(booking, schedule)
+        if answer == "cancel":
+            uow.outbox.cancelled(answered, now)
+        uow.commit()
+        return answered
 
 
 def _by_reference(uow, reference_text: str) -> Booking:  # noqa: ANN001

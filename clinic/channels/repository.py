@@ -82,6 +82,20 @@ class MessagingRepository:
             except (KeyError, TypeError, ValueError):
                 return []
 
+    @property
+    def sessions(self) -> sessionmaker:
+        """The clinic database's session factory (the booking layer's lookups share it)."""
+        return self._sessions
+
+    def reply_options_sent_at(self, address: str) -> Optional[datetime]:
+        """When the numbered options now pending for `address` were sent (None: none pending)."""
+        with self._sessions() as session:
+            row = session.get(MessagingReplyOptions, address)
+            if row is None:
+                return None
+            sent = row.sent_at
+            return sent if sent.tzinfo is not None else sent.replace(tzinfo=timezone.utc)
+
     def remember_reply_options(self, address: str, options: List[Option]) -> None:
         """Replace the pending options of `address` (an empty list clears them)."""
 

@@ -29,6 +29,14 @@ OPT_OUT_KEYWORDS = frozenset(
 # They opt an opted-out number back in; from anyone else they are ordinary messages ("yes" answers).
 OPT_IN_KEYWORDS = frozenset({"start", "unstop", "yes"})
 
+# Replies to an SMS reminder (domain/outbox.yml asks for C, R or X). "cancel" is not one: it is an opt-out
+# keyword (Twilio's too), so cancelling is X.
+REMINDER_REPLY_WORDS = {
+    "confirm": frozenset({"c", "y", "yes", "confirm", "confirmed", "ok", "okay", "yes please"}),
+    "cancel": frozenset({"x"}),
+    "reschedule": frozenset({"r", "reschedule", "rearrange", "change", "move"}),
+}
+
 OPTION_TEMPLATE = "{number} for {title}"
 OPTIONS_LEAD = "Reply "
 
@@ -110,6 +118,15 @@ def opt_keyword(body: str) -> Optional[str]:
         return "opt_out"
     if word in OPT_IN_KEYWORDS:
         return "opt_in"
+    return None
+
+
+def reminder_reply(body: str) -> Optional[str]:
+    """`"confirm"`, `"cancel"`, `"reschedule"` or None: the message is a bare reply word to a reminder."""
+    word = _normalise(body)
+    for answer, words in REMINDER_REPLY_WORDS.items():
+        if word in words:
+            return answer
     return None
 
 

@@ -14,6 +14,11 @@ Registered in credentials.yml as `clinic.channels.twilio_channel.TwilioChannel`;
   reaches the bot twice.
 - Requests without a valid signature are limited per client address (RATE_LIMIT_UNSIGNED_PER_IP,
   default 20 a minute): beyond it they get 429.
+- A bare C / yes, X or R from a number whose SMS reminder (clinic/outbox) was sent in the last 48 hours and
+  not answered yet, for an appointment still to come, is a reply to that reminder: it reaches the
+  assistant as the `reminder_reply` intent with `reminder_answer` confirm / cancel / reschedule (parse data
+  set here, so no NLU guess and no typed payload can stand in for it), in the patient's own conversation.
+  Numbered options sent after the reminder take precedence (the conversation asked something since).
 - Proactive messages (staff replies, confirmations) go out through `get_output_channel()`, which
   Rasa uses for `?output_channel=twilio` on its HTTP API (see README, "SMS and WhatsApp").
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import parse_qs
 
@@ -39,9 +45,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from clinic.booking.handlers import reminder_awaiting_reply
+from clinic.booking.unit_of_work import SqlAlchemyUnitOfWork
 from clinic.channels.repository import MessagingRepository
 from clinic.channels.sms_text import (
     MAX_INBOUND_CHARS,
+    Option,
     choice_from_reply,
     clean_inbound,
     database_error,
@@ -49,12 +58,14 @@ from clinic.channels.sms_text import (
     mask_address,
     opt_keyword,
     parse_address,
+    reminder_reply,
     render_turn,
 )
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
 from clinic.hardening.http import client_address, trusted_proxies
 from clinic.hardening.ratelimit import limiter_from_env
 from clinic.nlg import fill_clinic_details
+from clinic.outbox.compose import MessagePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +81,31 @@ TEXT_ONLY = "utter_sms_text_only"
 TOO_LONG = "utter_sms_too_long"
 TROUBLE = "utter_sms_trouble"
 
+# The intent and entity of a reply to an SMS reminder (domain/reminders.yml, actions/reminders.py).
+REMINDER_REPLY_INTENT = "reminder_reply"
+REMINDER_ANSWER_ENTITY = "reminder_answer"
+
 ResponseTexts = Callable[[str], Optional[str]]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# When the unanswered SMS reminder to a number was sent (None: no reminder awaits a reply).
+ReminderLookup = Callable[[str, datetime], Optional[datetime]]
+
+
+def reminder_parse_data(text: str, answer: str) -> Dict[str, Any]:
+    """What the assistant reads for a reply to a reminder: the patient's words, a sure intent, the answer."""
+    intent = {"name": REMINDER_REPLY_INTENT, "confidence": 1.0}
+    entity = {"entity": REMINDER_ANSWER_ENTITY, "value": answer, "start": 0, "end": len(text),
+              "extractor": "TwilioChannel"}
+    return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [entity]}
+
+
+def reminder_lookup(repository: MessagingRepository) -> ReminderLookup:
+    """Reminders looked up in the clinic database the channel already uses (the booking service layer)."""
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(repository.sessions, MessagePolicy())
+
+    return lambda address, now: reminder_awaiting_reply(unit_of_work, address, now)
 
 
 @dataclass(frozen=True)
@@ -182,7 +216,10 @@ class TwilioChannel(InputChannel):
         return cls(settings)
 
     def __init__(
-        self, settings: TwilioSettings, repository: Optional[MessagingRepository] = None
+        self,
+        settings: TwilioSettings,
+        repository: Optional[MessagingRepository] = None,
+        reminders: Optional[ReminderLookup] = None,
     ) -> None:
         if repository is None:
             from clinic.db.engine import session_factory
@@ -190,6 +227,7 @@ class TwilioChannel(InputChannel):
             repository = MessagingRepository(session_factory())
         self.settings = settings
         self.repository = repository
+        self.reminders = reminders or reminder_lookup(repository)
         self.sender = TwilioSender(settings, repository)
         self.unsigned_limiter = limiter_from_env("RATE_LIMIT_UNSIGNED_PER_IP", "20/60",
                                                  scope="twilio-unsigned")
@@ -329,7 +367,8 @@ class TwilioChannel(InputChannel):
             return refuse(503, "Temporarily unavailable: the assistant is starting")
 
         options = await _in_executor(self.repository.reply_options, address)
-        text = choice_from_reply(body, options) or body
+        parse_data = await self._reminder_reply(address, body, options)
+        text = body if parse_data else (choice_from_reply(body, options) or body)
         collector = CollectingOutputChannel()
         message_sid = (form.get("MessageSid") or [""])[0][:64] or None
         try:
@@ -338,6 +377,7 @@ class TwilioChannel(InputChannel):
                     text,
                     collector,
                     address,
+                    parse_data=parse_data,
                     input_channel=CHANNEL_NAME,
                     message_id=message_sid,
                     metadata={"twilio": {"channel": "whatsapp" if is_whatsapp(address) else "sms"}},
@@ -352,6 +392,27 @@ class TwilioChannel(InputChannel):
         except SQLAlchemyError as error:
             logger.error("Could not store the numbered options for %s: %s", masked, database_error(error))
         return twiml(rendered.parts)
+
+    async def _reminder_reply(
+        self, address: str, body: str, options: List[Option]
+    ) -> Optional[Dict[str, Any]]:
+        """The parse data of a reply to this number's SMS reminder, or None: the words go to the assistant."""
+        answer = reminder_reply(body)
+        if answer is None or is_whatsapp(address):  # reminders are texted to the E.164 number
+            return None
+        try:
+            reminded_at = await _in_executor(self.reminders, address, datetime.now(timezone.utc))
+            if reminded_at is None:
+                return None
+            asked_at = await _in_executor(self.repository.reply_options_sent_at, address) if options else None
+        except SQLAlchemyError as error:
+            logger.error("Could not look up the reminders of %s: %s", mask_address(address),
+                         database_error(error))
+            return None
+        if asked_at is not None and asked_at > reminded_at:
+            return None  # the conversation asked something after the reminder: the reply answers that
+        logger.info("Reply %r from %s answers their SMS reminder.", answer, mask_address(address))
+        return reminder_parse_data(body, answer)
 
     @staticmethod
     def _say(texts: ResponseTexts, response_name: str) -> WebhookReply:

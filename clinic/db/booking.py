@@ -176,6 +176,7 @@ class Booking(Base):
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     cancelled_at = Column(UTCDateTime, nullable=True)
     cancelled_by = Column(String(20), nullable=True)  # patient | clinic
+    confirmed_at = Column(UTCDateTime, nullable=True)  # the patient answered the SMS reminder "C" / "yes"
 
     service = relationship("Service", lazy="joined")
     practitioner = relationship("Practitioner", lazy="joined")

@@ -16,8 +16,10 @@ MESSAGE_KINDS = ("confirmation", "reminder", "cancellation", "waitlist_offer")
 MESSAGE_CHANNELS = ("sms", "email")
 # queued: waiting for due_at / next_attempt_at; sending: claimed by a worker; sent; failed (after the last
 # attempt); cancelled (a reminder of a booking moved or cancelled, an appointment already passed);
-# opted_out (the number said STOP: nothing is sent to it).
-MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "opted_out")
+# opted_out (the number said STOP: nothing is sent to it); replied (an SMS reminder the patient answered:
+# C confirmed, X cancelled, R rescheduling; `reply` says which).
+MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "opted_out", "replied")
+REMINDER_REPLIES = ("confirm", "cancel", "reschedule")
 
 
 class OutboxMessage(Base):
@@ -46,6 +48,8 @@ class OutboxMessage(Base):
     sent_at = Column(UTCDateTime, nullable=True)
     provider_id = Column(String(255), nullable=True)  # Twilio SIDs, or the SMTP Message-ID
     last_error = Column(String(500), nullable=True)
+    reply = Column(String(12), nullable=True)  # a reminder's answer: confirm | cancel | reschedule
+    replied_at = Column(UTCDateTime, nullable=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (
@@ -54,7 +58,8 @@ class OutboxMessage(Base):
         ),
         CheckConstraint("channel IN ('sms', 'email')", name="channel"),
         CheckConstraint(
-            "status IN ('queued', 'sending', 'sent', 'failed', 'cancelled', 'opted_out')", name="status"
+            "status IN ('queued', 'sending', 'sent', 'failed', 'cancelled', 'opted_out', 'replied')",
+            name="status",
         ),
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
     )

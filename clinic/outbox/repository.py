@@ -40,11 +40,12 @@ class MessageView:
     attempts: int
     sent_at: Optional[datetime]
     last_error: Optional[str]
+    reply: Optional[str] = None  # a reminder's answer: confirm | cancel | reschedule
 
 
 def _view(row: OutboxMessage) -> MessageView:
     return MessageView(row.id, row.booking_reference, row.kind, row.channel, row.status, row.due_at,
-                       row.attempts, row.sent_at, row.last_error)
+                       row.attempts, row.sent_at, row.last_error, row.reply)
 
 
 class OutboxRepository:
@@ -145,6 +146,27 @@ class OutboxRepository:
             .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
                    OutboxMessage.claimed_by == worker_id[:80])
             .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    # --- replies to SMS reminders ---------------------------------------------------------------
+
+    def sent_reminders(self, recipient: str, since: datetime) -> List[OutboxMessage]:
+        """SMS reminders to `recipient` sent since `since` and not answered yet, newest first."""
+        return list(self.session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient == recipient, OutboxMessage.kind == "reminder",
+                OutboxMessage.channel == "sms", OutboxMessage.status == "sent",
+                OutboxMessage.sent_at >= since,
+            ).order_by(OutboxMessage.sent_at.desc())
+        ).scalars())
+
+    def mark_replied(self, message_id: str, reply: str, now: datetime) -> bool:
+        """Record the patient's answer on a sent reminder; False if it was answered meanwhile."""
+        result = self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sent")
+            .values(status="replied", reply=reply[:12], replied_at=now)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1

@@ -88,7 +88,8 @@ def test_the_venue_and_the_texts_use_the_clinics_details():
     [email] = messages_for("cancelled", booking("jane@example.com", "email"), NOW, 0, MessagePolicy())
     assert "Vitawell Skin Clinic" in email.body and "020 7946 0321" in email.body
     [sms, reminder] = messages_for("booked", booking(), NOW, 0, MessagePolicy())
-    assert sms.body.startswith("Vitawell Skin Clinic:") and "020 7946 0321" in reminder.body
+    assert sms.body.startswith("Vitawell Skin Clinic:") and "020 7946 0321" in email.body
+    assert reminder.body.endswith("Reply C to confirm, R to change, X to cancel.")  # actions/reminders.py
 
 
 def test_a_broken_clinic_file_leaves_the_clinic_placeholders_not_a_crash(tmp_path):

@@ -171,3 +171,13 @@ def test_numbers_are_masked_for_logs():
 def test_inbound_text_loses_control_characters():
     assert clean_inbound("  hard\x00 bump\x1b\n on my nose\t ") == "hard bump\n on my nose"
     assert clean_inbound("cafe\u0301") == "caf\u00e9"
+
+
+def test_reminder_reply_words_and_cancel_stays_an_opt_out():
+    from clinic.channels.sms_text import opt_keyword, reminder_reply
+
+    assert [reminder_reply(w) for w in ("C", "c.", "Yes", "Y", "confirm")] == ["confirm"] * 5
+    assert [reminder_reply(w) for w in ("X", "x!")] == ["cancel"] * 2
+    assert [reminder_reply(w) for w in ("R", "reschedule", "Change")] == ["reschedule"] * 3
+    assert reminder_reply("cancel") is None and opt_keyword("cancel") == "opt_out"
+    assert [reminder_reply(w) for w in ("yes I have a bump", "cx", "", "stop")] == [None] * 4

@@ -4,6 +4,7 @@ A small fake bot stands in for Rasa here; tests/integration/test_sms_channel.py 
 """
 
 import json
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
@@ -278,3 +279,53 @@ async def test_requests_without_a_valid_signature_are_rate_limited_per_address(c
     elsewhere = InboundRequest(URL, headers["Content-Type"], data, None, "198.51.100.1")
     assert (await channel.handle(elsewhere, bot, texts)).status == 403  # another address has its own budget
     assert bot.received == []
+
+
+def reminder_channel(messaging, reminded_at):
+    settings = TwilioSettings(account_sid="AC" + "0" * 32, auth_token=TOKEN, number="+15005550006")
+    asked = []
+    channel = TwilioChannel(settings, messaging,
+                            reminders=lambda address, now: asked.append(address) or reminded_at(address))
+    return channel, asked
+
+
+async def send(channel, bot, texts, body, sender=PATIENT):
+    data, headers = signed_request(URL, message_form(sender, body), TOKEN)
+    inbound = InboundRequest(URL, headers["Content-Type"], data, headers["X-Twilio-Signature"])
+    return await channel.handle(inbound, bot, texts, True)
+
+
+@pytest.mark.parametrize("body, answer", [("C", "confirm"), ("yes!", "confirm"), ("x", "cancel"),
+                                          (" R ", "reschedule")])
+async def test_a_reply_to_a_reminder_reaches_the_bot_as_its_intent(messaging, bot, texts, body, answer):
+    channel, asked = reminder_channel(messaging, lambda address: datetime(2030, 6, 3, tzinfo=timezone.utc))
+    await send(channel, bot, texts, body)
+    [message] = bot.received
+    assert message.text == body.strip() and message.sender_id == PATIENT  # the patient's words, kept
+    assert message.parse_data["intent"] == {"name": "reminder_reply", "confidence": 1.0}
+    entities = [(e["entity"], e["value"]) for e in message.parse_data["entities"]]
+    assert entities == [("reminder_answer", answer)]
+    assert asked == [PATIENT]
+
+
+async def test_without_a_reminder_or_from_whatsapp_or_other_words_the_text_goes_as_is(messaging, bot, texts):
+    channel, asked = reminder_channel(messaging, lambda address: None)
+    await send(channel, bot, texts, "X")
+    channel, asked = reminder_channel(messaging, lambda address: datetime(2030, 6, 3, tzinfo=timezone.utc))
+    await send(channel, bot, texts, "X", sender="whatsapp:" + PATIENT)
+    await send(channel, bot, texts, "cancel my appointment")
+    assert [(m.text, m.parse_data) for m in bot.received] == [
+        ("X", None), ("X", None), ("cancel my appointment", None)]
+    assert asked == []  # neither WhatsApp nor other words need the database
+
+
+async def test_options_sent_after_the_reminder_take_precedence(messaging, bot, texts):
+    before = datetime.now(timezone.utc) - timedelta(hours=1)
+    channel, _ = reminder_channel(messaging, lambda address: before)
+    await send(channel, bot, texts, "hi")  # the bot asks with buttons: options stored now
+    await send(channel, bot, texts, "C")
+    assert bot.received[-1].parse_data is None
+    after = datetime.now(timezone.utc) + timedelta(minutes=1)
+    channel, _ = reminder_channel(messaging, lambda address: after)  # a reminder sent after the options
+    await send(channel, bot, texts, "C")
+    assert bot.received[-1].parse_data["intent"]["name"] == "reminder_reply"
