@@ -163,9 +163,19 @@ def _breaks_clause(word: str) -> bool:
 
 
 def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) -> Tuple[str, int]:
-    """("negated" | "hypothetical" | "", cue position) for the words just before `mention`."""
-    for i in range(mention.start - 1, max(-1, mention.start - 1 - NEGATION_WINDOW), -1):
+    """("negated" | "hypothetical" | "", cue position) for the words just before `mention`.
+
+    "there's" / "there is" neither ends the scope nor counts in its window: "don't think there's
+    anything in it" is a no.
+    """
+    budget = NEGATION_WINDOW
+    for i in range(mention.start - 1, -1, -1):
         word = toks[i]
+        if _existential(toks, i):
+            continue
+        if budget == 0:
+            break
+        budget -= 1
         if i in owner:  # another fact: the same kind shares the cue ("no fever or chills")
             if owner[i] != mention.kind:
                 break
@@ -179,6 +189,36 @@ def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) ->
                 continue  # "I can see it bleeding" reports it
             return "hypothetical", i
     return "", -1
+
+
+I_VERBS = frozenset({
+    "have", "had", "am", "was", "think", "thought", "tried", "try", "do", "did", "dont", "can",
+    "cant", "will", "would", "need", "want", "noticed", "got", "just", "really", "also", "'ve",
+    "'m", "'d", "'ll", "feel", "put", "used", "went", "get", "know", "see",
+})
+
+
+def _eye_for_i(toks: Sequence[str], mention: Mention) -> bool:
+    """Whether "eye" stands for "I" (a voice-typing homophone): "eye have", "eye think", "and eye tried"."""
+    if toks[mention.start:mention.end] != ["eye"] or mention.end >= len(toks):
+        return False
+    before = toks[mention.start - 1] if mention.start else ""
+    placed = before in LEXICON.owners or before in LOCATION_PREPOSITIONS
+    return toks[mention.end] in I_VERBS and not placed
+
+
+LOCATION_PREPOSITIONS = frozenset({"near", "under", "around", "round", "by", "above", "below", "beside", "in",
+                                   "next", "to", "corner", "close"})
+
+
+EXISTENTIAL_BE = frozenset({"'s", "s", "is", "are", "was", "were", "'re"})
+
+
+def _existential(toks: Sequence[str], i: int) -> bool:
+    """Whether toks[i] is the "there" of "there's", "there is", or its verb."""
+    if toks[i] in ("there", "theres"):
+        return True
+    return toks[i] in EXISTENTIAL_BE and i > 0 and toks[i - 1] == "there"
 
 
 def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
@@ -258,6 +298,10 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         if m.kind == "location" and " ".join(toks[m.start:m.end]) in LEXICON.needs_owner:
             if m.start > 0 and toks[m.start - 1] not in LEXICON.owners:
                 continue
+            if m.end < len(toks) and toks[m.end] == "of":  # "the back of my neck": the neck says where
+                continue
+        if m.kind == "location" and _eye_for_i(toks, m):
+            continue  # "eye have tried squeezing it": voice typing's "I"
         cue, at = _cue_before(toks, m, owner)
         if not cue and _echoed_then_denied(toks, m):  # "pus? no, never seen any"
             cue, at = "negated", m.start
@@ -477,6 +521,7 @@ def corrected(word: str) -> Optional[Tuple[str, str]]:
     return meanings.pop() if len(meanings) == 1 else None
 
 
+RESPELLING_OWNERS = LEXICON.owners | {"me", "ma", "mi"}  # "side of me nek", "on ma nos"
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooo", "hurtsss": a letter typed three times or more
 
 
@@ -505,13 +550,13 @@ def respelled(word: str, before: str = "") -> str:
         return word
     if word.endswith("in") and word + "g" in _VOCABULARY:  # "gettin", "bleedin", "spreadin"
         return word + "g"
-    if before in LEXICON.owners and word == "i":
+    if before in RESPELLING_OWNERS and word == "i":
         return "eye"
     if _REPEATS.search(word):
         for shorter in (_REPEATS.sub(r"\1", word), _REPEATS.sub(r"\1\1", word)):
             if shorter in _VOCABULARY or shorter in _english_words():
                 return shorter
-    short_place = len(word) == FUZZY_MIN_LENGTH - 1 and before in LEXICON.owners
+    short_place = len(word) == FUZZY_MIN_LENGTH - 1 and before in RESPELLING_OWNERS
     if (len(word) < FUZZY_MIN_LENGTH and not short_place) or word in _english_words():
         return word
     from rapidfuzz import process

@@ -13,7 +13,12 @@ Rules, in order:
   stuff came out when I squeezed") -> the describing intent;
 - description or answer: describe_bump vs inform by the contract (a named bump with facts describes
   it; one fact in a few words answers a question);
-- facts over a guess: below the fallback threshold, but the message states a fact -> describe_bump.
+- facts over a guess: below the fallback threshold, or too close to a rival for the fallback's
+  ambiguity margin, but the message states a fact and asks nothing -> describe_bump or inform (a
+  low red-flag guess included: the screening question still comes before any assessment);
+- a screening answer over a guess: below the threshold, but the words answer the warning-signs
+  question ("none but is it cancer??", "no bleeding no fever nothing") -> inform;
+- a thumb: a message that is only a thumbs-up (or OK) emoji is affirm, only a thumbs-down is deny.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ DESCRIBING = frozenset({"hardness", "fluid", "location"})
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
 DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
 ANSWER_WORDS = 6  # one fact in at most this many words answers a question
+THUMBS_UP = frozenset({"\U0001f44d", "\U0001f44c", "\u2705", "\U0001f44f"})  # thumbs up, OK hand, check, clap
+THUMBS_DOWN = frozenset({"\U0001f44e", "\u274c"})  # thumbs down, cross
+SKIN_TONES = "".join(chr(c) for c in range(0x1F3FB, 0x1F400)) + "\ufe0f\u200d "
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,11 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     describes = bool(set(entities) & DESCRIBING)
     if "red_flag" in entities:
         return Decision(RED_FLAG, 1.0, "stated red flag")
+    thumb = _thumb(text)
+    if thumb:
+        return Decision(thumb, FALLBACK_THRESHOLD + 0.15, "a thumb")
+    if intent == RED_FLAG and confidence < FALLBACK_THRESHOLD and describes and not asks_something(text):
+        return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts over a guess")
     if intent == RED_FLAG:
         negated = red_flag_only_negated
         if negated is None:
@@ -89,6 +102,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
             return None
         if describes:
             return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "denied red flag")
+        if not asks_something(text):  # "hasn't bled, not grown, same colour": the screening question's answer
+            return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "denied red flag")
         return Decision("", 0.0, "denied red flag")  # the classifier's next intent
     if intent in SAFETY_QUESTIONS and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
@@ -97,9 +112,22 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         wanted = describing_intent(text, entities, intent)
         if wanted != intent:
             return Decision(wanted, max(confidence, FALLBACK_THRESHOLD + 0.15), "description or answer")
-        if confidence < FALLBACK_THRESHOLD:
-            return Decision(intent, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+        if confidence < FALLBACK_THRESHOLD or not asks_something(text):  # no rival takes it to the fallback
+            return Decision(intent, max(confidence, FALLBACK_THRESHOLD + 0.15), "facts over a guess")
         return None
     if confidence < FALLBACK_THRESHOLD and describes:
         return Decision(DESCRIBE, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
+    if confidence < FALLBACK_THRESHOLD and answers_screening:
+        return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
+    return None
+
+
+def _thumb(text: str) -> Optional[str]:
+    """Affirm for a message of only thumbs-up emoji, deny for only thumbs-down, else None."""
+    marks = set(text.strip(SKIN_TONES)) - set(SKIN_TONES)
+    if marks and marks <= THUMBS_UP:
+        return "affirm"
+    if marks and marks <= THUMBS_DOWN:
+        return "deny"
     return None

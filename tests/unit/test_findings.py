@@ -325,3 +325,37 @@ def test_ordinary_words_are_not_respelled_into_facts(text):
 )
 def test_red_flags_in_everyday_words(text, flag):
     assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize(
+    "text,facts",
+    [
+        ("don't think there's anything in it", [("fluid", "no")]),
+        ("dinnae think there is any pus", [("fluid", "no")]),
+        ("no, there's pus", [("fluid", "yes")]),
+        ("small spot by my nose, eye have tried to squeeze it", [("location", "nose")]),
+        ("bumps on my cheek since i started an eye cream", [("location", "cheek")]),
+        ("it's on the back of my neck", [("location", "neck")]),
+        ("please ring me back", []),
+        ("white bump under the eye", [("location", "eye_area")]),
+    ],
+)
+def test_words_in_their_sentence(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize(
+    "text,facts",
+    [
+        ("firm papule, periocular, no discharge",
+         [("hardness", "hard"), ("location", "eye_area"), ("fluid", "no")]),
+        ("fluctuant and purulent", [("hardness", "soft"), ("fluid", "yes")]),
+        ("pyrexial with periorbital oedema", [("red_flag", "fever"), ("red_flag", "swollen_eye")]),
+        ("erythema now tracking down the arm", [("red_flag", "spreading_redness")]),
+        ("apyrexial, non-tender, no erythema", []),
+        ("reports double vision since this morning", [("red_flag", "vision_changes")]),
+        ("it is double the size it was at the weekend", [("red_flag", "fast_growth")]),
+    ],
+)
+def test_a_nurses_words(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts

@@ -26,7 +26,9 @@ def test_a_stated_red_flag_is_reported_whatever_the_classifier_thought(classifie
 
 
 def test_a_denied_red_flag_is_not_reported():
-    assert decided(RED_FLAG, "there's been no bleeding at all") == ""  # the classifier's next intent
+    assert decided(RED_FLAG, "there's been no bleeding at all") == INFORM  # the screening question's answer
+    assert decided(RED_FLAG, "hasn't changed colour, not grown, not bled") == INFORM
+    assert decided(RED_FLAG, "could it bleed later?") == ""  # a worry, asked: the classifier's next intent
     assert decided(RED_FLAG, "hard little thing on my chin, no bleeding") == DESCRIBE
 
 
@@ -58,7 +60,30 @@ def test_describe_bump_or_inform_by_the_contract(text, classified, intent):
 @pytest.mark.parametrize("text, classified", [("soft and weepy", INFORM), ("soft and weepy", DESCRIBE),
                                               ("white spot on my chin", DESCRIBE)])
 def test_in_between_the_classifier_stands(text, classified):
-    assert decided(classified, text) is None
+    assert decided(classified, text) == classified  # kept, its rivals capped below the fallback
+
+
+def test_a_description_close_to_a_rival_is_not_lost_to_the_ambiguity_margin():
+    text = "the bump on my chin is not soft at all and theres no liquid"
+    decision = intent_rules.decide(DESCRIBE, 0.5, facts(text), text)
+    assert decision.intent == DESCRIBE and decision.confidence >= intent_rules.FALLBACK_THRESHOLD + 0.1
+
+
+def test_a_low_red_flag_guess_on_a_description_is_the_description():
+    text = "my son has a big spot on his forehead, soft, full of yellow pus"
+    assert decided(RED_FLAG, text, confidence=0.29) == DESCRIBE  # the screening question still comes
+
+
+@pytest.mark.parametrize("text", ["none but could it turn into something nasty?",
+                                  "NO!! none of them but IS IT CANCER??"])
+def test_a_screening_answer_over_a_guess(text):
+    assert decided("delete_my_data", text, confidence=0.24) == INFORM
+
+
+@pytest.mark.parametrize("text, intent", [("\U0001f44d", "affirm"), ("\U0001f44d\U0001f3fd", "affirm"),
+                                          ("\U0001f44e", "deny"), ("\U0001f44d thanks", None)])
+def test_a_thumb_is_yes_or_no(text, intent):
+    assert decided("nlu_fallback", text, confidence=0.0) == intent
 
 
 def test_facts_over_a_guess_below_the_fallback_threshold():
