@@ -30,10 +30,12 @@ PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
     "clinic.channels.erasure:erase_sender",
     "clinic.conversations.index:erase_sender",  # the staff console's index of conversations
     "clinic.conversations.labels:erase_sender",  # review labels made from the patient's messages
+    "clinic.conversations.notes:erase_sender",  # staff's notes and tags on the conversation
 ]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
 RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [
     "clinic.booking.erasure:purge_before",
+    "clinic.conversations.notes:purge_before",  # before the index forgets the idle conversations
     "clinic.conversations.index:purge_before",
 ]
 

@@ -350,13 +350,51 @@ def seed(tracker_url: str, db_url: str, count: int, rng: random.Random, now: flo
                 )
             )
         db.commit()
+    notes, tags = seed_notes(db_url, senders, rng, now)
     return {
         "conversations": count,
         "events": total,
         "bookings": len(booked),
+        "notes": notes,
+        "tags": tags,
         "seconds": round(time.monotonic() - started, 1),
         "senders": senders,
     }
+
+
+NOTE_TEXTS = [
+    "Called back, no answer. Try again tomorrow morning.",
+    "Spoke to her: she'll send a photo of the bump by e-mail.",
+    "Needs a GP letter before the extraction (near the eye).",
+    "Booked by phone after the chat, see the bookings page.",
+    "Left a voicemail asking her to ring the clinic.",
+    "Asked about prices for three milia; sent the price list.",
+]
+TAGS = ["called back", "needs GP letter", "photo requested", "voicemail", "follow up", "price query"]
+
+
+def seed_notes(db_url: str, senders: List[str], rng: random.Random, now: float) -> Tuple[int, int]:
+    """Staff's notes and tags on one conversation in ten (a year of a busy front desk)."""
+    from sqlalchemy import insert
+
+    from clinic.conversations.models import ConversationNote, ConversationTag, NoteWord
+    from clinic.conversations.notes import words
+    from clinic.db.engine import session_factory
+
+    notes, tags, note_words = [], [], []
+    for n, sender in enumerate(rng.sample(senders, len(senders) // 10)):
+        text = rng.choice(NOTE_TEXTS)
+        notes.append({"id": n + 1, "sender_id": sender, "text": text, "author": "bench",
+                      "created_at": now - rng.uniform(0, YEAR)})
+        note_words += [{"note_id": n + 1, "word": w, "sender_id": sender} for w in words(text)]
+        for tag in rng.sample(TAGS, rng.randint(1, 2)):
+            tags.append({"sender_id": sender, "tag": tag, "added_by": "bench", "added_at": now})
+    with session_factory(db_url)() as db:
+        for table, rows in ((ConversationNote, notes), (NoteWord, note_words), (ConversationTag, tags)):
+            for i in range(0, len(rows), 5000):
+                db.execute(insert(table), rows[i:i + 5000])
+        db.commit()
+    return len(notes), len(tags)
 
 
 def add_conversation(tracker_url: str, rng: random.Random, i: int) -> None:
@@ -388,7 +426,8 @@ def measure(args: argparse.Namespace, tracker_url: str, db_url: str, workdir: Pa
     senders = seeded.pop("senders")
     print(
         f"seeded {seeded['conversations']} conversations, {seeded['events']} events, "
-        f"{seeded['bookings']} bookings in {seeded['seconds']} s",
+        f"{seeded['bookings']} bookings, {seeded['notes']} notes, {seeded['tags']} tags "
+        f"in {seeded['seconds']} s",
         flush=True,
     )
     index = ConversationIndex(tracker_engine(tracker_url), session_factory(db_url), SECRET)
@@ -419,6 +458,9 @@ def measure(args: argparse.Namespace, tracker_url: str, db_url: str, workdir: Pa
             "/staff/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token}
         )
         assert response.url.path == "/staff/conversations", response.text[:500]
+        # days with bookings on them (the seeded bookings are spread over the year)
+        days = [(datetime.fromtimestamp(now, tz=timezone.utc) - timedelta(days=d)).date().isoformat()
+                for d in range(0, 365, 7)]
         pages = {
             "list": lambda: f"/staff/conversations?page={rng.randint(1, 400)}",
             "filtered list": lambda: (
@@ -433,7 +475,17 @@ def measure(args: argparse.Namespace, tracker_url: str, db_url: str, workdir: Pa
                     ]
                 )
             ),
+            "tag filter": lambda: (
+                "/staff/conversations?"
+                + rng.choice(["tag=called+back", "tag=needs+GP+letter&page=2", "tag=voicemail&triage=milia"])
+            ),
+            "note search": lambda: (
+                "/staff/conversations?" + rng.choice(["note=gp+letter", "note=call", "note=photo&page=2",
+                                                      "note=voicemail&tag=voicemail"])
+            ),
             "transcript": lambda: f"/staff/conversations/{conversation_key(SECRET, rng.choice(senders))}",
+            "bookings day": lambda: f"/staff/bookings?day={rng.choice(days)}",
+            "bookings week": lambda: f"/staff/bookings?view=week&day={rng.choice(days)}",
             "inbox": lambda: "/staff/inbox",
             "insights": lambda: "/staff/insights",
         }

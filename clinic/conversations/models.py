@@ -4,10 +4,11 @@ One row per conversation (`conversation_summaries`), the patients' messages the 
 (`review_messages`), messages per day (`message_days`) and where the index has read up to
 (`conversation_index_state`). Built by `clinic.conversations.index.ConversationIndex.refresh` from the
 tracker events newer than the last one it read, so no request replays every event. Times are epoch
-seconds, like the tracker store's.
+seconds, like the tracker store's. Staff's notes and tags on a conversation (`conversation_notes`, their
+words in `conversation_note_words`, `conversation_tags`) are written by clinic.conversations.notes.
 """
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, Float, ForeignKey, Index, Integer, String, Text
 
 from clinic.db.base import Base
 
@@ -86,3 +87,45 @@ class NluLabel(Base):
     labelled_at = Column(Float, nullable=False, index=True)
 
     __table_args__ = (CheckConstraint("status IN ('labelled', 'not_real')", name="status"),)
+
+
+# Byte order on PostgreSQL too (SQLite's default is already binary), so a prefix is a range of the index:
+# word >= 'gp' AND word < 'gq' finds every word starting with "gp" through the index, whatever the locale.
+WORD = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+class ConversationNote(Base):
+    """A member of staff's note on a conversation ("called back, GP letter posted")."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    author = Column(String(64), nullable=False)
+    created_at = Column(Float, nullable=False, index=True)  # epoch seconds
+
+
+class NoteWord(Base):
+    """A word of a note (lower case, contact details masked first): what the note search looks up."""
+
+    __tablename__ = "conversation_note_words"
+
+    note_id = Column(Integer, ForeignKey("conversation_notes.id", ondelete="CASCADE"), primary_key=True)
+    word = Column(WORD, primary_key=True)
+    sender_id = Column(String(255), nullable=False)
+
+    __table_args__ = (Index("ix_conversation_note_words_word_sender_id", "word", "sender_id"),)
+
+
+class ConversationTag(Base):
+    """A tag staff put on a conversation ("called back", "needs GP letter")."""
+
+    __tablename__ = "conversation_tags"
+
+    sender_id = Column(String(255), primary_key=True)
+    tag = Column(String(40), primary_key=True)
+    added_by = Column(String(64), nullable=False)
+    added_at = Column(Float, nullable=False, index=True)
+
+    __table_args__ = (Index("ix_conversation_tags_tag_sender_id", "tag", "sender_id"),)

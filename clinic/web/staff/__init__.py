@@ -33,7 +33,7 @@ from clinic.masking import mask_text
 from clinic.rasa_api import RasaClient
 from clinic.staff.throttle import SignInThrottle
 from clinic.web.limits import BodySizeLimit
-from clinic.web.staff import bookings, calendars, review, views
+from clinic.web.staff import bookings, calendars, notes, review, views
 from clinic.web.staff.security import BASE, protected
 from clinic.web.staff.settings import StaffSettings
 
@@ -143,6 +143,7 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
         Route("/export/conversations.csv", protected(views.export_csv, admin=True), methods=["GET"]),
         *bookings.routes(),
         *review.routes(),
+        *notes.routes(),
         *calendars.routes(),
     ]
     app = Starlette(

@@ -18,6 +18,7 @@ from clinic.booking.handlers import bookings_for_sender
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.conversations.index import ConversationIndex
 from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
+from clinic.conversations.notes import MAX_NOTE, SUGGESTED_TAGS, NotesRepository, clean_tag, conditions
 from clinic.conversations.summary import transcript
 from clinic.privacy import conversation_key, erase_patient, mask_contact
 from clinic.rasa_api import RasaUnavailable
@@ -63,6 +64,13 @@ NOTICES = {
     "empty": "Write a message first.",
     "too_long": f"Replies are limited to {MAX_REPLY} characters (SMS patients get every character).",
     "signed_out": "You have signed out.",
+    "note_added": "Your note is saved.",
+    "note_deleted": "The note is deleted.",
+    "note_empty": "Write the note first.",
+    "note_too_long": f"Notes are limited to {MAX_NOTE} characters.",
+    "tag_added": "The conversation is tagged.",
+    "tag_removed": "The tag is removed.",
+    "tag_empty": "Type or choose a tag first.",
 }
 
 
@@ -254,16 +262,27 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
     # work out phone numbers they are shown masked.
     exact = not staff.user.is_admin
     wanted = int(params["page"]) if params.get("page", "").isdigit() and len(params["page"]) < 7 else 1
-    found = await run_in_threadpool(lambda: index.page(filters, query, exact, wanted, PAGE_SIZE))
-    if query:
-        record(request, staff, "search conversations", detail=f"{found.found} found")
+    notes = NotesRepository(request.app.state.db)
+    tags = await run_in_threadpool(notes.tags_in_use)
+    tag = clean_tag(params.get("tag") or "")
+    if tag not in {name for name, _ in tags}:
+        tag = ""
+    note = (params.get("note") or "").strip()[:100]
+    found = await run_in_threadpool(lambda: index.page(filters, query, exact, wanted, PAGE_SIZE,
+                                                       conditions=conditions(tag, note)))
+    row_tags = await run_in_threadpool(notes.tags_for, [summary.sender_id for summary, _ in found.rows])
+    if query or note:
+        record(request, staff, "search conversations",
+               detail=f"{found.found} found{' by their notes' if note else ''}")
     else:
         record(request, staff, "list conversations", detail=f"page {found.page}, {len(found.rows)} shown")
+    searched = {**filters, **({"tag": tag} if tag else {}), **({"note": note} if note else {}),
+                **({"q": query} if query else {})}
     return render(request, "conversations.html", {
         "rows": found.rows, "total": found.total, "found": found.found, "page": found.page,
         "pages": found.pages, "filters": filters, "query": query, "channels": channels, "choices": FILTERS,
-        "show_sender": sender_display(staff),
-        "page_query": urlencode({**filters, **({"q": query} if query else {})}),
+        "show_sender": sender_display(staff), "tags": tags, "tag": tag, "note": note, "row_tags": row_tags,
+        "page_query": urlencode(searched),
     }, staff=staff)
 
 
@@ -291,8 +310,15 @@ async def conversation(request: Request, staff: StaffContext) -> Response:
     bookings = await run_in_threadpool(
         bookings_for_sender, unit_of_work_factory(request.app.state.settings.database_url), sender
     )
+    notes = NotesRepository(request.app.state.db)
+    kept = await run_in_threadpool(notes.notes, sender)
+    tags = await run_in_threadpool(notes.tags, sender)
+    in_use = await run_in_threadpool(notes.tags_in_use)
+    offered = list(dict.fromkeys([name for name, _ in in_use] + list(SUGGESTED_TAGS)))
     record(request, staff, "view transcript", target=key)
     return render(request, "transcript.html", {
+        "notes": kept, "tags": tags, "offered_tags": [t for t in offered if t not in tags],
+        "max_note": MAX_NOTE,
         "bookings": bookings, "contact": sender_display(staff),
         "summary": summary, "key": key, "items": items,
         "details": request.query_params.get("details") == "1",
