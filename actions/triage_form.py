@@ -89,6 +89,8 @@ class ValidateTriageForm(FormValidationAction):
         if text is None:
             return {}
         asked = tracker.get_slot("requested_slot") == slot
+        if findings.asks_what_it_means(text) and not screening.said_again(tracker):
+            return self._explain(slot, dispatcher, tracker) if asked else {}  # no answer in it
         value = TEXT_READERS[slot](text)
         if value == "unsure" and not asked:
             value = None  # "not sure" answers the question that was asked, not the others
@@ -116,6 +118,18 @@ class ValidateTriageForm(FormValidationAction):
         """The screening answer: none; unreadable is asked again (with help), then taken as a yes-maybe."""
         # still unclear after the help: a yes-maybe, so a doctor first (urgent)
         return screening.screening_events(dispatcher, tracker, {"warning_signs": screening.UNCLEAR})
+
+    @staticmethod
+    def _explain(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        """"What do you mean by fluid?": say what the question means; it is then asked once more.
+
+        It counts as the first miss, so the question is never asked a third time in a row.
+        """
+        if screening.misses_so_far(tracker, slot) >= 1:  # explained or helped already: move on
+            dispatcher.utter_message(response="utter_noted_unsure")
+            return {slot: GIVEN_UP[slot], **screening.ANSWERED}
+        dispatcher.utter_message(response=f"utter_explain_{slot}")
+        return {slot: None, "question_misses": 1.0, "missed_question": slot, "needs_answer_help": False}
 
     @staticmethod
     def _entity_in_message(slot: str, tracker: Tracker) -> bool:

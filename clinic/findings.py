@@ -571,6 +571,8 @@ def respelled(word: str, before: str = "") -> str:
         return word
     best = min(score for _, score, _ in matches)
     nearest = [w for w, score, _ in matches if score == best]
+    if len(nearest) > 1:  # "coms": comes rather than come, the last letter kept as well as the first
+        nearest = [w for w in nearest if w[-1] == word[-1]]
     return nearest[0] if len(nearest) == 1 else word
 
 
@@ -663,7 +665,8 @@ def bare_yes_no(text: str) -> Optional[str]:
 
     The answer to a yes/no question (the fluid question): the words say nothing else.
     """
-    toks = [t for t in tokens(text) if t not in PUNCTUATION and t not in BARE_FILLER]
+    words = [t for t in tokens(text) if t not in PUNCTUATION]
+    toks = [respelled(t) for t in words if t not in BARE_FILLER]  # "nuthing"
     if not toks or len(toks) > 3:
         return None
     if all(t in NEGATION_CUES for t in toks):
@@ -690,6 +693,13 @@ def red_flag_only_negated(text: str) -> bool:
         return True  # named, but only negated or as a worry
     # Named in words the lexicon doesn't know, and denied: "no, my eye isn't swollen and I can see fine".
     return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)
+
+
+def asks_what_it_means(text: str) -> bool:
+    """Whether the message asks what the question means ("what do you mean by fluid?")."""
+    toks = [t for t in tokens(text) if t not in PUNCTUATION]
+    questioned = "?" in text or (bool(toks) and toks[0] in ("what", "wdym", "wat", "wot"))
+    return questioned and _has_phrase(toks, LEXICON.clarifications)
 
 
 def asks_to_squeeze(text: str) -> bool:

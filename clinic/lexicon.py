@@ -46,6 +46,7 @@ class Lexicon:
     bump_words: Tuple[str, ...] = ()  # phrases that name the bump itself ("this spot")
     question_cues: Tuple[str, ...] = ()  # words that make a message a question ("can i", "is it ok")
     corrections: Tuple[str, ...] = ()  # "actually", "no wait": what follows replaces what went before
+    clarifications: Tuple[str, ...] = ()  # "what do you mean?": about the question
 
 
 def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
@@ -124,4 +125,5 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
         bump_words=tables.get("bump.word", ()),
         question_cues=tables.get("question.cue", ()),
         corrections=tables.get("correction.cue", ()),
+        clarifications=tables.get("question.clarify", ()),
     )

@@ -249,7 +249,8 @@ def test_coming_out_of_nowhere_is_not_fluid(text):
 
 @pytest.mark.parametrize(
     "text,answer",
-    [("nothing", "no"), ("nowt at all", "no"), ("none", "no"), ("aye", "yes"), ("yeah", "yes"),
+    [("nothing", "no"), ("nowt at all", "no"), ("nuthing", "no"), ("none", "no"),
+     ("aye", "yes"), ("yeah", "yes"),
      ("no idea", None), ("it's hard", None)],
 )
 def test_a_bare_yes_or_no(text, answer):
@@ -359,3 +360,10 @@ def test_words_in_their_sentence(text, facts):
 )
 def test_a_nurses_words(text, facts):
     assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize("text,asks", [("how would I know if it's hard?", True), ("wdym fluid", True),
+                                       ("what mean hard? like bone?", True), ("how would i know lol", False),
+                                       ("hard i think?", False)])
+def test_a_question_about_the_question(text, asks):
+    assert findings.asks_what_it_means(text) is asks

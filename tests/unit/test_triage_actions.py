@@ -297,3 +297,26 @@ async def test_an_urgent_conversation_stays_urgent_in_a_new_session(dispatcher, 
     old = {**recent, "urgent_since": time.time() - 15 * 86400}
     events = await ActionSessionStart().run(dispatcher, make_tracker(slots=old), domain)
     assert slot_events(events) == {}
+
+
+@pytest.mark.parametrize("text", ["what do you mean by fluid? like water?",
+                                  "how would I know if there's pus?"])
+async def test_a_question_about_the_question_is_explained_not_taken_as_an_answer(dispatcher, domain, text):
+    asked = {"bump_hardness": "hard", "requested_slot": "bump_fluid"}
+    first = await run_validator(dispatcher, domain, text=text, intent="inform", slots=asked)
+    assert first["bump_fluid"] is None and responses(dispatcher) == ["utter_explain_bump_fluid"]
+    assert first["question_misses"] == 1  # so the question is asked once more at most
+    dispatcher.messages.clear()
+    second = await run_validator(
+        dispatcher, domain, text="hmm", intent="nlu_fallback",
+        slots={**asked, "question_misses": 1.0, "missed_question": "bump_fluid"},
+    )
+    assert second["bump_fluid"] == "unsure" and responses(dispatcher) == ["utter_noted_unsure"]
+
+
+async def test_what_mean_hard_is_not_hard(dispatcher, domain):
+    slots = await run_validator(
+        dispatcher, domain, text="what mean hard? like bone?", intent="inform",
+        slots={"requested_slot": "bump_hardness"},
+    )
+    assert slots["bump_hardness"] is None and responses(dispatcher) == ["utter_explain_bump_hardness"]
