@@ -29,6 +29,8 @@ class StaffSettings:
     rasa_auth_token: str
     # Password checks (argon2, 64 MiB and ~0.1 s each) run at once per process; more get 503 at once.
     password_checks: int = 4
+    # The inbox reloads itself this often (a meta refresh: the console runs no script).
+    inbox_refresh_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> StaffSettings:
@@ -41,11 +43,13 @@ class StaffSettings:
         minutes = os.environ.get("STAFF_SESSION_MINUTES", "").strip()
         secure = os.environ.get("STAFF_COOKIE_SECURE", "").strip().lower()
         checks = os.environ.get("STAFF_PASSWORD_CHECKS", "").strip()
+        refresh = os.environ.get("STAFF_INBOX_REFRESH_SECONDS", "").strip()
         return cls(
             secret_key=secret,
             session_minutes=int(minutes) if minutes.isdigit() and int(minutes) > 0 else 480,
             cookie_secure=SWITCH.get(secure),
             password_checks=int(checks) if checks.isdigit() and int(checks) > 0 else 4,
+            inbox_refresh_seconds=int(refresh) if refresh.isdigit() and int(refresh) > 0 else 30,
             database_url=base.database_url,
             tracker_store_url=base.tracker_store_url,
             rasa_url=base.rasa_url,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import math
 import re
@@ -286,12 +288,32 @@ async def conversations(request: Request, staff: StaffContext) -> Response:
     }, staff=staff)
 
 
+def _inbox_fingerprint(request: Request, staff: StaffContext, waiting: List) -> str:
+    """What this member of staff is shown: the conversations and how far each has gone (keyed HMAC)."""
+    shown = ";".join(f"{key}:{summary.last_event_id}" for summary, key in waiting)
+    message = f"inbox|{staff.user.username}|{shown}".encode()
+    return hmac.new(request.app.state.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 async def inbox(request: Request, staff: StaffContext) -> Response:
-    """Conversations waiting for a person (the bot is paused), longest-waiting first."""
+    """Conversations waiting for a person (the bot is paused), longest-waiting first; reloads itself.
+
+    The page refreshes with `<meta http-equiv="refresh">` (the console runs no script), to a URL that
+    carries a fingerprint of what it showed. A reload that would show this member of staff exactly the
+    same is not audited again (an inbox left open would otherwise write a row every half minute); any
+    change, a new patient waiting or a new message, is.
+    """
     index = await fresh_index(request)
-    rows = [(summary, key, summary.last_message) for summary, key in await run_in_threadpool(index.waiting)]
-    record(request, staff, "view inbox", detail=f"{len(rows)} waiting")
-    return render(request, "inbox.html", {"rows": rows, "show_sender": sender_display(staff)}, staff=staff)
+    waiting = await run_in_threadpool(index.waiting)
+    rows = [(summary, key, summary.last_message) for summary, key in waiting]
+    fingerprint = _inbox_fingerprint(request, staff, waiting)
+    if not hmac.compare_digest(request.query_params.get("seen", ""), fingerprint):
+        refreshed = " (refreshed)" if "seen" in request.query_params else ""
+        record(request, staff, "view inbox", detail=f"{len(rows)} waiting{refreshed}")
+    return render(request, "inbox.html", {
+        "rows": rows, "show_sender": sender_display(staff), "fingerprint": fingerprint,
+        "refresh_seconds": request.app.state.settings.inbox_refresh_seconds,
+    }, staff=staff)
 
 
 async def conversation(request: Request, staff: StaffContext) -> Response:
