@@ -52,13 +52,25 @@ def said_again(tracker: Tracker) -> bool:
     return len(texts) >= 2 and (texts[-1] or "").strip().lower() == (texts[-2] or "").strip().lower()
 
 
+# A change of course rather than a question: taken as one only when the classifier is fairly sure, so
+# "she won't let me near it" (cancel_appointment at 0.49) is an answer it couldn't read, not a cancellation.
+CHANGES_OF_COURSE = frozenset({
+    "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data", "human_handoff",
+})
+CHANGE_OF_COURSE_CONFIDENCE = 0.6
+
+
 def interrupted(tracker: Tracker) -> bool:
     """A question instead of an answer, which the rules answer before the form asks again.
 
     Said again word for word, it counts as an unreadable answer: the rules' answer and the form's
     question would otherwise follow each other for ever.
     """
-    return intent_of(tracker) in INTERRUPTIONS and not said_again(tracker)
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    if intent.get("name") not in INTERRUPTIONS or said_again(tracker):
+        return False
+    unsure_guess = float(intent.get("confidence") or 0.0) < CHANGE_OF_COURSE_CONFIDENCE
+    return not (intent.get("name") in CHANGES_OF_COURSE and unsure_guess)
 
 
 def misses_so_far(tracker: Tracker, slot: str) -> int:

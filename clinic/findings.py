@@ -695,6 +695,13 @@ def red_flag_only_negated(text: str) -> bool:
     return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)
 
 
+def is_bare_unsure(text: str) -> bool:
+    """Whether the message says only "not sure" ("dunno", "Unknown.", "no idea tbh")."""
+    found = read(text)
+    toks = [t for t in tokens(text) if t not in PUNCTUATION and t not in BARE_FILLER]
+    return bool(found) and all(f.entity == UNSURE for f in found) and len(toks) <= 4
+
+
 def asks_what_it_means(text: str) -> bool:
     """Whether the message asks what the question means ("what do you mean by fluid?")."""
     toks = [t for t in tokens(text) if t not in PUNCTUATION]

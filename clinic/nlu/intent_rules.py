@@ -94,6 +94,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         return Decision(thumb, FALLBACK_THRESHOLD + 0.15, "a thumb")
     if intent == RED_FLAG and confidence < FALLBACK_THRESHOLD and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    if intent == RED_FLAG and confidence < 0.8 and findings.is_bare_unsure(text):
+        return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not sure is no red flag")  # "Unknown."
     if intent == RED_FLAG:
         negated = red_flag_only_negated
         if negated is None:

@@ -367,3 +367,8 @@ def test_a_nurses_words(text, facts):
                                        ("hard i think?", False)])
 def test_a_question_about_the_question(text, asks):
     assert findings.asks_what_it_means(text) is asks
+
+
+def test_not_seeing_the_bump_is_no_vision_trouble():
+    assert findings.red_flags_from_text("not sure, it's under my hair so i can't see") == []
+    assert findings.red_flags_from_text("i can't see properly out of that eye") == ["vision_changes"]

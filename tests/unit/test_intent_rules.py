@@ -128,3 +128,12 @@ def test_a_gap_never_crosses_a_negation(text):
 def test_the_reader_reads_a_sign_in_its_sentence(text, found):
     stated = [(f.entity, f.value) for f in findings.read(text)]
     assert sorted(set(stated)) == sorted(found)
+
+
+@pytest.mark.parametrize("text", ["Unknown.", "dunno tbh", "no idea"])
+def test_not_sure_is_no_red_flag_whatever_a_low_guess_says(text):
+    assert decided(RED_FLAG, text, confidence=0.57) == INFORM
+
+
+def test_a_sure_red_flag_guess_is_kept_as_the_safety_net():
+    assert decided(RED_FLAG, "my eye looks really weird", confidence=0.9) is None
