@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import booking_support as support
-from actions.booking_form import service_from_text
+from actions.booking_form import offer_waitlist, service_from_text
 from actions.booking_support import BOOKING_SLOTS, BookingSystemDown, entity_value, typed_text
 from clinic.booking import handlers
 from clinic.booking.availability import WINDOWS, FreeTime, Schedule
@@ -151,27 +151,30 @@ class ActionAskBookingTime(BookingAction):
             )
             words = support.day_text(day) + _window_words(window)
             if times:
-                return self._offer(dispatcher, schedule, times, "utter_booking_times_on_day", day=words)
+                return self._offer(dispatcher, schedule, times, "utter_booking_times_on_day", tracker,
+                                   day=words)
             schedule, times = await support.run_db(handlers.offer_times, service, now, from_day=day)
-            return self._offer(dispatcher, schedule, times, "utter_booking_day_full", day=words)
+            return self._offer(dispatcher, schedule, times, "utter_booking_day_full", tracker, day=words)
         if kind == "near" and support.parse_iso(value):
             schedule, verdict, times = await support.run_db(
                 handlers.check_time, service, support.parse_iso(value), now
             )
             if verdict.ok:
                 times = [FreeTime(verdict.start, verdict.practitioner_ids)] + times
-            return self._offer(dispatcher, schedule, times, "utter_booking_nearest_times")
+            return self._offer(dispatcher, schedule, times, "utter_booking_nearest_times", tracker)
         first = date.fromisoformat(value) if kind == "from" else None
         schedule, times = await support.run_db(handlers.offer_times, service, now, from_day=first)
-        return self._offer(dispatcher, schedule, times, "utter_ask_booking_time")
+        return self._offer(dispatcher, schedule, times, "utter_ask_booking_time", tracker)
 
     @staticmethod
     def _offer(
         dispatcher: CollectingDispatcher, schedule: Schedule, times: List[FreeTime], response: str,
-        **values: Any,
+        tracker: Optional[Tracker] = None, **values: Any,
     ) -> List[EventType]:
         if not times:
             dispatcher.utter_message(response="utter_booking_no_times", days=str(schedule.horizon_days))
+            if tracker is not None:
+                offer_waitlist(dispatcher, tracker)
             return []
         dispatcher.utter_message(response=response, buttons=support.time_buttons(schedule, times), **values)
         return []

@@ -30,6 +30,7 @@ from clinic.booking.availability import Problem, Schedule
 from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, parse_name
 from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, parse_when
 from clinic.booking.reference import find_reference
+from clinic.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,22 @@ SERVICE_WORDS = {
         r"\b(extract\w*|de.?roof\w*|remov\w*|take (it|them) out|milia|millium|lancet)\b", re.IGNORECASE
     ),
 }
+
+
+# An answer to the time question asking for an earlier time than those offered: the waitlist is offered.
+SOONER = re.compile(
+    r"\b(sooner|earlier|wait(ing)?\s?list|cancellations?\b|none of (these|those|them) (suit|work)|"
+    r"nothing (sooner|earlier|suits))", re.IGNORECASE)
+
+WAITLIST_BUTTON = {"title": "Join the waitlist", "payload": "/join_waitlist"}
+
+
+def offer_waitlist(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The waitlist offer with its button (not while moving a booking: that keeps its time until moved)."""
+    if tracker.get_slot("rescheduling"):
+        return
+    dispatcher.utter_message(response="utter_waitlist_offer",
+                             hold_minutes=str(Settings.from_env().waitlist_hold_minutes))
 
 
 def service_from_text(text: Optional[str]) -> Optional[str]:
@@ -234,6 +251,9 @@ class ValidateBookingForm(BookingFormBase):
         changing = intent in ("choose_time", "book_appointment") and requested in (None, "booking_confirmed")
         if text is None or not (asked or changing):
             return {}
+        if asked and SOONER.search(text) and not tracker.get_slot("rescheduling"):
+            offer_waitlist(dispatcher, tracker)  # then the earliest times are offered again
+            return {"booking_time": None, "booking_time_hint": ""}
         schedule = await support.run_db(handlers.current_schedule)
         now = support.now()
         try:

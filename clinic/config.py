@@ -34,6 +34,7 @@ class Settings:
     outbox_max_attempts: int = 5
     outbox_claim_timeout_seconds: int = 300  # a claim older than this was a worker that died mid-send
     worker_poll_seconds: float = 10.0
+    waitlist_hold_minutes: int = 30  # a freed time offered to a waitlisted patient is held this long
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,4 +55,5 @@ class Settings:
             outbox_max_attempts=max(1, int(_env("OUTBOX_MAX_ATTEMPTS", "5"))),
             outbox_claim_timeout_seconds=max(30, int(_env("OUTBOX_CLAIM_TIMEOUT_SECONDS", "300"))),
             worker_poll_seconds=max(0.5, float(_env("WORKER_POLL_SECONDS", "10"))),
+            waitlist_hold_minutes=max(1, int(_env("WAITLIST_HOLD_MINUTES", "30"))),
         )

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clinic.db.booking import Booking, Patient
 from clinic.db.outbox import OutboxMessage
+from clinic.db.waitlist import WaitlistEntry
 
 ERASED_NAME = "(erased)"
 
@@ -73,8 +74,10 @@ def erase_sender(db: Session, sender_id: str) -> int:
     patients = _patients_with_nothing_else(db, [b.patient_id for b in bookings], [b.id for b in bookings])
     for patient in patients:
         _anonymise(patient)
+    waiting = db.execute(delete(WaitlistEntry).where(WaitlistEntry.sender_id == sender_id)
+                         .execution_options(synchronize_session=False)).rowcount or 0
     db.flush()
-    return len(bookings) + len(patients)
+    return len(bookings) + len(patients) + waiting
 
 
 def purge_before(db: Session, cutoff: datetime) -> int:
@@ -96,5 +99,8 @@ def purge_before(db: Session, cutoff: datetime) -> int:
     ]
     for patient in patients:
         _anonymise(patient)
+    days_past = cutoff.date()  # a waitlist entry whose days are over says no more than who waited
+    changed += db.execute(delete(WaitlistEntry).where(WaitlistEntry.last_day < days_past)
+                          .execution_options(synchronize_session=False)).rowcount or 0
     db.flush()
     return changed + len(patients)

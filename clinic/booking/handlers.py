@@ -28,6 +28,7 @@ from clinic.booking.schedule import ScheduleConfig
 from clinic.booking.unit_of_work import UnitOfWorkFactory
 from clinic.db.booking import Booking
 from clinic.db.outbox import REMINDER_REPLIES
+from clinic.db.waitlist import WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -187,10 +188,11 @@ def _service(schedule: Schedule, code: str) -> ServiceInfo:
     return service
 
 
-def _held_around(uow, schedule: Schedule, first: date, last: date, except_booking_id=None):  # noqa: ANN001,ANN202
+def _held_around(uow, schedule: Schedule, first: date, last: date, now: datetime,  # noqa: ANN001,ANN202
+                 except_booking_id=None):
     start = schedule.at(first, time(0, 0))
     end = schedule.at(last + timedelta(days=1), time(0, 0))
-    return uow.bookings.held(start, end, except_booking_id)
+    return uow.bookings.held(start, end, except_booking_id, now=now)
 
 
 # --- availability ----------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def offer_times(
         service = _service(schedule, service_code)
         first = day or max(from_day or date.min, schedule.local(now).date())
         last = day or schedule.last_day(now)
-        held = _held_around(uow, schedule, first, last)
+        held = _held_around(uow, schedule, first, last, now)
     if day is None:
         return schedule, availability.free_times(schedule, service, held, now, first_day=first, limit=limit)
     return schedule, availability.free_times(
@@ -232,7 +234,7 @@ def check_time(
         day = schedule.local(start).date()
         today = schedule.local(now).date()
         last = max(day, today) + timedelta(days=14)
-        held = _held_around(uow, schedule, min(day, today), last, own.id if own else None)
+        held = _held_around(uow, schedule, min(day, today), last, now, own.id if own else None)
     verdict = availability.check(schedule, service, start, now, held)
     if verdict.ok:
         return schedule, verdict, []
@@ -254,7 +256,7 @@ def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, now: datetime)
         schedule = uow.bookings.schedule()
         service = _service(schedule, request.service_code)
         start = request.starts_at
-        held = uow.bookings.held(start, start + service.duration)
+        held = uow.bookings.held(start, start + service.duration, now=now)
     verdict = availability.check(schedule, service, start, now, held)
     if verdict.problem is Problem.TAKEN:
         raise SlotTaken(verdict)
@@ -327,8 +329,10 @@ def _ensure_changeable(booking: Booking, schedule: Schedule, now: datetime) -> N
 
 
 def _cancel(booking: Booking, uow, by: str, now: datetime) -> None:  # noqa: ANN001
+    freed = Freed.of(booking)
     booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, by
     uow.bookings.release(booking)
+    offer_freed_time(uow, uow.bookings.schedule(), freed, now)  # the waitlist's first match, same transaction
 
 
 def cancel_booking(
@@ -355,7 +359,7 @@ def reschedule_booking(
         schedule = uow.bookings.schedule()
         _ensure_changeable(booking, schedule, now)
         reference, service = booking.reference, _service(schedule, booking.service.code)
-        held = uow.bookings.held(new_start, new_start + service.duration, booking.id)
+        held = uow.bookings.held(new_start, new_start + service.duration, booking.id, now=now)
     verdict = availability.check(schedule, service, new_start, now, held)
     if verdict.problem is Problem.TAKEN:
         raise SlotTaken(verdict)
@@ -367,10 +371,12 @@ def reschedule_booking(
             with uow_factory() as uow:
                 booking = uow.bookings.get(reference)
                 _ensure_changeable(booking, schedule, now)
+                freed = Freed.of(booking)
                 booking.starts_at, booking.ends_at = new_start, new_start + service.duration
                 uow.bookings.move(booking, practitioner_id, cells)
                 moved = view(booking, schedule)
                 uow.outbox.moved(moved, now)
+                offer_freed_time(uow, schedule, freed, now)
                 uow.commit()
                 return moved
         except IntegrityError:
@@ -425,6 +431,187 @@ def answer_reminder(uow_factory: UnitOfWorkFactory, phone: str, answer: str, now
             uow.outbox.cancelled(answered, now)
         uow.commit()
         return answered
+
+
+# --- the waitlist -----------------------------------------------------------------------------
+
+
+class WaitlistNeedsMobile(BookingError):
+    """Waitlist offers are texted: the contact must be a mobile number."""
+
+
+@dataclass(frozen=True)
+class Freed:
+    """A time a booking no longer holds (cancelled, or moved away from it)."""
+
+    service_code: str
+    practitioner_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reference: str
+    contact: str
+
+    @classmethod
+    def of(cls, booking: Booking) -> Freed:
+        """The time `booking` holds now."""
+        return cls(booking.service.code, booking.practitioner_id, booking.starts_at, booking.ends_at,
+                   booking.reference, booking.patient.contact)
+
+
+@dataclass(frozen=True)
+class WaitlistView:
+    """A waitlist entry as the patient and staff see it (times on the clinic's clock)."""
+
+    id: int
+    service_code: str
+    patient_name: str
+    contact: str
+    first_day: date
+    last_day: date
+    status: str
+    offer_starts_at: Optional[datetime]
+    offer_expires_at: Optional[datetime]
+    booking_reference: Optional[str]
+
+
+def _waitlist_view(entry: WaitlistEntry, schedule: Schedule) -> WaitlistView:
+    local = schedule.local
+    return WaitlistView(entry.id, entry.service_code, entry.patient_name, entry.contact, entry.first_day,
+                        entry.last_day, entry.status,
+                        local(entry.offer_starts_at) if entry.offer_starts_at else None,
+                        local(entry.offer_expires_at) if entry.offer_expires_at else None,
+                        entry.booking_reference)
+
+
+def join_waitlist(
+    uow_factory: UnitOfWorkFactory, service_code: str, days: int, name: str, contact: Contact,
+    sender_id: Optional[str], now: datetime,
+) -> WaitlistView:
+    """Wait for a time for `service_code` in the next `days` days, from today.
+
+    An entry already waiting for that service with that number is updated instead of a second one made.
+    """
+    if contact.kind != "phone":
+        raise WaitlistNeedsMobile(contact.kind)
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        _service(schedule, service_code)
+        today = schedule.local(now).date()
+        last = min(today + timedelta(days=max(1, days) - 1), schedule.last_day(now))
+        entry = uow.bookings.waiting_entry(contact.value, service_code)
+        if entry is None:
+            entry = WaitlistEntry(service_code=service_code, contact=contact.value, status="waiting",
+                                  offers=0, created_at=now)
+        entry.patient_name, entry.first_day, entry.last_day = name[:100], today, max(today, last)
+        entry.sender_id = (sender_id or None) and sender_id[:255]
+        uow.bookings.add_to_waitlist(entry)
+        joined = _waitlist_view(entry, schedule)
+        uow.commit()
+        return joined
+
+
+def offer_freed_time(uow, schedule: Schedule, freed: Freed, now: datetime) -> Optional[WaitlistEntry]:  # noqa: ANN001
+    """Offer a freed time to the first waiting patient it suits, held WAITLIST_HOLD_MINUTES (caller commits).
+
+    Only a time still bookable when the hold ends is offered (opening hours, notice, not taken since).
+    """
+    service = schedule.services.get(freed.service_code)
+    if service is None:
+        return None
+    hold = timedelta(minutes=uow.outbox.policy.waitlist_hold_minutes)
+    held = uow.bookings.held(freed.starts_at, freed.ends_at, now=now)
+    verdict = availability.check(schedule, service, freed.starts_at, now + hold, held)
+    if not verdict.ok or freed.practitioner_id not in verdict.practitioner_ids:
+        return None
+    day = schedule.local(freed.starts_at).date()
+    entry = uow.bookings.next_waiting(service.code, day, freed.starts_at, freed.practitioner_id,
+                                      freed.contact)
+    if entry is None:
+        return None
+    entry.status, entry.offers = "offered", (entry.offers or 0) + 1
+    entry.offer_starts_at, entry.offer_ends_at = freed.starts_at, freed.starts_at + service.duration
+    entry.offer_practitioner_id, entry.offer_expires_at = freed.practitioner_id, now + hold
+    entry.offered_from = freed.reference
+    uow.outbox.waitlist_offer(freed.reference, entry.contact, entry.patient_name, service.name,
+                              schedule.local(freed.starts_at), schedule.local(entry.offer_ends_at), now)
+    uow.session.flush()
+    return entry
+
+
+def offer_awaiting_reply(uow_factory: UnitOfWorkFactory, phone: str, now: datetime) -> Optional[datetime]:
+    """When the live waitlist offer to `phone` was made (None: no offer awaits an answer)."""
+    with uow_factory() as uow:
+        entry = uow.bookings.offer_for(phone, now)
+        if entry is None:
+            return None
+        return entry.offer_expires_at - timedelta(minutes=uow.outbox.policy.waitlist_hold_minutes)
+
+
+def _passed_on(entry: WaitlistEntry) -> Freed:
+    return Freed(entry.service_code, entry.offer_practitioner_id, entry.offer_starts_at, entry.offer_ends_at,
+                 entry.offered_from or "", entry.contact)
+
+
+def answer_waitlist_offer(
+    uow_factory: UnitOfWorkFactory, phone: str, accept: bool, now: datetime
+) -> Tuple[WaitlistView, Optional[BookingView]]:
+    """The patient's yes (book the held time, same rules as any booking) or no (offered to the next).
+
+    BookingNotFound if no offer to `phone` is live; SlotTaken if the time can't be booked after all
+    (the entry waits again). A declined offer goes to the next waiting patient in the same transaction.
+    """
+    with uow_factory() as uow:
+        entry = uow.bookings.offer_for(phone, now)
+        if entry is None:
+            raise BookingNotFound(phone)
+        schedule = uow.bookings.schedule()
+        if not accept:
+            entry.status = "waiting"
+            offer_freed_time(uow, schedule, _passed_on(entry), now)
+            declined = _waitlist_view(entry, schedule)
+            uow.commit()
+            return declined, None
+        service = _service(schedule, entry.service_code)
+        start = entry.offer_starts_at
+        held = uow.bookings.held(start, start + service.duration, now=now, except_offer_id=entry.id)
+        verdict = availability.check(schedule, service, start, now, held)
+        if not verdict.ok:
+            entry.status = "waiting"
+            uow.commit()
+            raise SlotTaken(verdict)
+        practitioners = sorted(verdict.practitioner_ids, key=lambda p: p != entry.offer_practitioner_id)
+        cells = availability.cells(start, service.duration_minutes, schedule.slot_minutes)
+        booking = Booking(
+            reference=new_reference(), service_id=service.id, practitioner_id=practitioners[0],
+            patient=uow.bookings.patient_for(entry.patient_name, Contact("phone", phone)),
+            starts_at=start, ends_at=start + service.duration, status="booked",
+            sender_id=entry.sender_id or phone,
+        )
+        try:
+            uow.bookings.add(booking, cells)
+        except IntegrityError as error:
+            raise SlotTaken(Verdict(start, Problem.TAKEN)) from error
+        booked = view(booking, schedule)
+        uow.outbox.booked(booked, now)
+        entry.status, entry.booking_reference = "booked", booked.reference
+        answered = _waitlist_view(entry, schedule)
+        uow.commit()
+        return answered, booked
+
+
+def expire_waitlist_offers(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
+    """Offers not answered in time: the patient waits again, the time is offered to the next (the worker)."""
+    with uow_factory() as uow:
+        expired = uow.bookings.expired_offers(now)
+        if not expired:
+            return 0
+        schedule = uow.bookings.schedule()
+        for entry in expired:
+            entry.status = "waiting"
+            uow.session.flush()
+            offer_freed_time(uow, schedule, _passed_on(entry), now)
+        uow.commit()
+        return len(expired)
 
 
 def _by_reference(uow, reference_text: str) -> Booking:  # noqa: ANN001

@@ -6,10 +6,10 @@ writes the booking tables.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from clinic.booking.availability import Held, PractitionerInfo, Schedule, ServiceInfo
@@ -25,6 +25,7 @@ from clinic.db.booking import (
     Practitioner,
     Service,
 )
+from clinic.db.waitlist import WaitlistEntry
 
 DEFAULT_SETTINGS = {
     "timezone": "Europe/London",
@@ -176,14 +177,80 @@ class BookingRepository:
             select(Booking).where(Booking.reference == reference)
         ).scalar_one_or_none()
 
-    def held(self, start: datetime, end: datetime, except_booking_id: Optional[int] = None) -> Held:
-        """Cells held in [start, end), optionally leaving out one booking's own cells."""
+    def held(self, start: datetime, end: datetime, except_booking_id: Optional[int] = None,
+             now: Optional[datetime] = None, except_offer_id: Optional[int] = None) -> Held:
+        """Cells held in [start, end), optionally leaving out one booking's own cells.
+
+        With `now`, a freed time offered to a waitlisted patient is held too until its offer expires
+        (except for that patient's own offer, `except_offer_id`).
+        """
         query = select(BookedSlot.practitioner_id, BookedSlot.starts_at).where(
             BookedSlot.starts_at >= start, BookedSlot.starts_at < end
         )
         if except_booking_id is not None:
             query = query.where(BookedSlot.booking_id != except_booking_id)
-        return {(pid, starts_at) for pid, starts_at in self.session.execute(query)}
+        cells = {(pid, starts_at) for pid, starts_at in self.session.execute(query)}
+        if now is None:
+            return cells
+        offers = select(WaitlistEntry).where(
+            WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at > now,
+            WaitlistEntry.offer_starts_at < end, WaitlistEntry.offer_ends_at > start,
+        )
+        if except_offer_id is not None:
+            offers = offers.where(WaitlistEntry.id != except_offer_id)
+        step = timedelta(minutes=int(self.settings()["slot_minutes"]))
+        for offer in self.session.execute(offers).scalars():
+            cell = offer.offer_starts_at
+            while cell < offer.offer_ends_at:
+                if start <= cell < end:
+                    cells.add((offer.offer_practitioner_id, cell))
+                cell += step
+        return cells
+
+    # --- the waitlist ----------------------------------------------------------------------
+
+    def add_to_waitlist(self, entry: WaitlistEntry) -> None:
+        """Store a waitlist entry."""
+        self.session.add(entry)
+        self.session.flush()
+
+    def waiting_entry(self, contact: str, service_code: str) -> Optional[WaitlistEntry]:
+        """The contact's waiting (or offered) entry for the service, if any."""
+        return self.session.execute(
+            select(WaitlistEntry).where(WaitlistEntry.contact == contact,
+                                        WaitlistEntry.service_code == service_code,
+                                        WaitlistEntry.status.in_(["waiting", "offered"]))
+            .order_by(WaitlistEntry.id)
+        ).scalars().first()
+
+    def next_waiting(self, service_code: str, day: date, start: datetime, practitioner_id: int,
+                     except_contact: str) -> Optional[WaitlistEntry]:
+        """The oldest waiting entry for the service whose days include `day`, not yet offered this time."""
+        not_this_time = or_(WaitlistEntry.offer_starts_at.is_(None), WaitlistEntry.offer_starts_at != start,
+                            WaitlistEntry.offer_practitioner_id != practitioner_id)
+        return self.session.execute(
+            select(WaitlistEntry).where(
+                WaitlistEntry.status == "waiting", WaitlistEntry.service_code == service_code,
+                WaitlistEntry.first_day <= day, WaitlistEntry.last_day >= day,
+                WaitlistEntry.contact != except_contact, not_this_time,
+            ).order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1).with_for_update()
+        ).scalars().first()
+
+    def offer_for(self, contact: str, now: datetime) -> Optional[WaitlistEntry]:
+        """The live offer to this contact (the newest), if any."""
+        return self.session.execute(
+            select(WaitlistEntry).where(WaitlistEntry.contact == contact, WaitlistEntry.status == "offered",
+                                        WaitlistEntry.offer_expires_at > now)
+            .order_by(WaitlistEntry.offer_expires_at.desc()).limit(1).with_for_update()
+        ).scalars().first()
+
+    def expired_offers(self, now: datetime) -> List[WaitlistEntry]:
+        """Offers whose hold has passed without an answer (locked; other workers skip them)."""
+        return list(self.session.execute(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)
+            .order_by(WaitlistEntry.offer_expires_at).with_for_update(skip_locked=True)
+        ).scalars())
 
     def any_held(self, practitioner_id: int, cells: Iterable[datetime]) -> bool:
         """Whether any of these cells of the practitioner is held."""

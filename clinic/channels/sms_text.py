@@ -37,6 +37,12 @@ REMINDER_REPLY_WORDS = {
     "reschedule": frozenset({"r", "reschedule", "rearrange", "change", "move"}),
 }
 
+# Answers to a texted waitlist offer ("Reply YES ... or NO").
+OFFER_REPLY_WORDS = {
+    "accept": frozenset({"yes", "y", "yes please", "ok", "okay", "c", "book it", "take it"}),
+    "decline": frozenset({"no", "n", "no thanks", "no thank you", "pass"}),
+}
+
 OPTION_TEMPLATE = "{number} for {title}"
 OPTIONS_LEAD = "Reply "
 
@@ -125,6 +131,15 @@ def reminder_reply(body: str) -> Optional[str]:
     """`"confirm"`, `"cancel"`, `"reschedule"` or None: the message is a bare reply word to a reminder."""
     word = _normalise(body)
     for answer, words in REMINDER_REPLY_WORDS.items():
+        if word in words:
+            return answer
+    return None
+
+
+def offer_reply(body: str) -> Optional[str]:
+    """`"accept"`, `"decline"` or None: the message is a bare answer to a waitlist offer."""
+    word = _normalise(body)
+    for answer, words in OFFER_REPLY_WORDS.items():
         if word in words:
             return answer
     return None

@@ -19,6 +19,8 @@ Registered in credentials.yml as `clinic.channels.twilio_channel.TwilioChannel`;
   assistant as the `reminder_reply` intent with `reminder_answer` confirm / cancel / reschedule (parse data
   set here, so no NLU guess and no typed payload can stand in for it), in the patient's own conversation.
   Numbered options sent after the reminder take precedence (the conversation asked something since).
+  A bare YES / NO to a live waitlist offer becomes `waitlist_reply` (`waitlist_answer` accept / decline)
+  the same way, before the reminder words are considered (an offer is held for minutes only).
 - Proactive messages (staff replies, confirmations) go out through `get_output_channel()`, which
   Rasa uses for `?output_channel=twilio` on its HTTP API (see README, "SMS and WhatsApp").
 """
@@ -45,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from clinic.booking.handlers import reminder_awaiting_reply
+from clinic.booking.handlers import offer_awaiting_reply, reminder_awaiting_reply
 from clinic.booking.unit_of_work import SqlAlchemyUnitOfWork
 from clinic.channels.repository import MessagingRepository
 from clinic.channels.sms_text import (
@@ -56,12 +58,14 @@ from clinic.channels.sms_text import (
     database_error,
     is_whatsapp,
     mask_address,
+    offer_reply,
     opt_keyword,
     parse_address,
     reminder_reply,
     render_turn,
 )
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
+from clinic.config import Settings
 from clinic.hardening.http import client_address, trusted_proxies
 from clinic.hardening.ratelimit import limiter_from_env
 from clinic.nlg import fill_clinic_details
@@ -84,6 +88,9 @@ TROUBLE = "utter_sms_trouble"
 # The intent and entity of a reply to an SMS reminder (domain/reminders.yml, actions/reminders.py).
 REMINDER_REPLY_INTENT = "reminder_reply"
 REMINDER_ANSWER_ENTITY = "reminder_answer"
+# ... and to a waitlist offer (domain/waitlist.yml, actions/waitlist.py).
+WAITLIST_REPLY_INTENT = "waitlist_reply"
+WAITLIST_ANSWER_ENTITY = "waitlist_answer"
 
 ResponseTexts = Callable[[str], Optional[str]]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -91,10 +98,11 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 ReminderLookup = Callable[[str, datetime], Optional[datetime]]
 
 
-def reminder_parse_data(text: str, answer: str) -> Dict[str, Any]:
+def reminder_parse_data(text: str, answer: str, intent_name: str = REMINDER_REPLY_INTENT,
+                        entity_name: str = REMINDER_ANSWER_ENTITY) -> Dict[str, Any]:
     """What the assistant reads for a reply to a reminder: the patient's words, a sure intent, the answer."""
-    intent = {"name": REMINDER_REPLY_INTENT, "confidence": 1.0}
-    entity = {"entity": REMINDER_ANSWER_ENTITY, "value": answer, "start": 0, "end": len(text),
+    intent = {"name": intent_name, "confidence": 1.0}
+    entity = {"entity": entity_name, "value": answer, "start": 0, "end": len(text),
               "extractor": "TwilioChannel"}
     return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": [entity]}
 
@@ -106,6 +114,15 @@ def reminder_lookup(repository: MessagingRepository) -> ReminderLookup:
         return SqlAlchemyUnitOfWork(repository.sessions, MessagePolicy())
 
     return lambda address, now: reminder_awaiting_reply(unit_of_work, address, now)
+
+
+def offer_lookup(repository: MessagingRepository) -> ReminderLookup:
+    """Live waitlist offers, looked up in the same database."""
+
+    def unit_of_work() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(repository.sessions, MessagePolicy.from_settings(Settings.from_env()))
+
+    return lambda address, now: offer_awaiting_reply(unit_of_work, address, now)
 
 
 @dataclass(frozen=True)
@@ -220,6 +237,7 @@ class TwilioChannel(InputChannel):
         settings: TwilioSettings,
         repository: Optional[MessagingRepository] = None,
         reminders: Optional[ReminderLookup] = None,
+        offers: Optional[ReminderLookup] = None,
     ) -> None:
         if repository is None:
             from clinic.db.engine import session_factory
@@ -228,6 +246,7 @@ class TwilioChannel(InputChannel):
         self.settings = settings
         self.repository = repository
         self.reminders = reminders or reminder_lookup(repository)
+        self.offers = offers or offer_lookup(repository)
         self.sender = TwilioSender(settings, repository)
         self.unsigned_limiter = limiter_from_env("RATE_LIMIT_UNSIGNED_PER_IP", "20/60",
                                                  scope="twilio-unsigned")
@@ -396,23 +415,35 @@ class TwilioChannel(InputChannel):
     async def _reminder_reply(
         self, address: str, body: str, options: List[Option]
     ) -> Optional[Dict[str, Any]]:
-        """The parse data of a reply to this number's SMS reminder, or None: the words go to the assistant."""
-        answer = reminder_reply(body)
-        if answer is None or is_whatsapp(address):  # reminders are texted to the E.164 number
+        """The parse data of an answer to this number's waitlist offer or SMS reminder, or None.
+
+        None: the words go to the assistant as they are. A live offer is answered first (it is held for
+        minutes only); numbered options sent after the offer or reminder take precedence over both.
+        """
+        if is_whatsapp(address):  # offers and reminders are texted to the E.164 number
             return None
-        try:
-            reminded_at = await _in_executor(self.reminders, address, datetime.now(timezone.utc))
-            if reminded_at is None:
+        candidates = [(offer_reply(body), self.offers, WAITLIST_REPLY_INTENT, WAITLIST_ANSWER_ENTITY),
+                      (reminder_reply(body), self.reminders, REMINDER_REPLY_INTENT, REMINDER_ANSWER_ENTITY)]
+        now = datetime.now(timezone.utc)
+        for answer, lookup, intent, entity in candidates:
+            if answer is None:
+                continue
+            try:
+                sent_at = await _in_executor(lookup, address, now)
+                if sent_at is None:
+                    continue
+                asked_at = None
+                if options:
+                    asked_at = await _in_executor(self.repository.reply_options_sent_at, address)
+            except SQLAlchemyError as error:
+                logger.error("Could not look up the offers and reminders of %s: %s", mask_address(address),
+                             database_error(error))
                 return None
-            asked_at = await _in_executor(self.repository.reply_options_sent_at, address) if options else None
-        except SQLAlchemyError as error:
-            logger.error("Could not look up the reminders of %s: %s", mask_address(address),
-                         database_error(error))
-            return None
-        if asked_at is not None and asked_at > reminded_at:
-            return None  # the conversation asked something after the reminder: the reply answers that
-        logger.info("Reply %r from %s answers their SMS reminder.", answer, mask_address(address))
-        return reminder_parse_data(body, answer)
+            if asked_at is not None and asked_at > sent_at:
+                return None  # the conversation asked something since: the reply answers that
+            logger.info("Reply %r from %s answers their %s.", answer, mask_address(address), intent)
+            return reminder_parse_data(body, answer, intent, entity)
+        return None
 
     @staticmethod
     def _say(texts: ResponseTexts, response_name: str) -> WebhookReply:

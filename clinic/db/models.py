@@ -8,6 +8,7 @@ from clinic.conversations import models as conversation_models  # noqa: F401,E40
 from clinic.db import (
     booking,  # noqa: F401  (services, practitioners, patients, bookings)
     outbox,  # noqa: F401,E402  (messages after the booking: confirmations, reminders)
+    waitlist,  # noqa: F401,E402  (patients offered freed times)
 )
 from clinic.db.base import Base  # noqa: F401
 from clinic.staff import models as staff_models  # noqa: F401,E402

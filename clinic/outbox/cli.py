@@ -51,7 +51,12 @@ def _worker(args: argparse.Namespace) -> int:
             print(f"clinic: --now {args.now!r} is not an ISO 8601 time (e.g. 2030-06-03T09:00).",
                   file=sys.stderr)
             return 2
-    worker = OutboxWorker(session_factory(settings.database_url), settings, clinic=clinic)
+    from clinic.booking.handlers import expire_waitlist_offers
+    from clinic.booking.unit_of_work import unit_of_work_factory
+
+    uow = unit_of_work_factory(settings.database_url)
+    worker = OutboxWorker(session_factory(settings.database_url), settings, clinic=clinic,
+                          housekeeping=lambda moment: expire_waitlist_offers(uow, moment))
     if args.once:
         report = worker.run_once(now)
         print(f"Outbox: {report}.")

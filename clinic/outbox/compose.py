@@ -39,6 +39,7 @@ class MessagePolicy:
     """When reminders go out, and where the wording lives."""
 
     reminder_hours_before: float = 24.0
+    waitlist_hold_minutes: int = 30
     domain_dir: Path = DOMAIN_DIR
     clinic_file: Optional[Path] = None  # default: CLINIC_SCHEDULE_FILE or config/clinic.yml
 
@@ -53,7 +54,8 @@ class MessagePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> MessagePolicy:
         """REMINDER_HOURS_BEFORE from the clinic's settings."""
-        return cls(reminder_hours_before=settings.reminder_hours_before)
+        return cls(reminder_hours_before=settings.reminder_hours_before,
+                   waitlist_hold_minutes=settings.waitlist_hold_minutes)
 
 
 @lru_cache(maxsize=4)
@@ -123,3 +125,20 @@ def messages_for(
         if remind_at > now:  # booked at short notice: the confirmation is the reminder
             rows.append(message("reminder", booking, remind_at, sequence, policy))
     return rows
+
+
+def waitlist_offer(
+    reference: str, recipient: str, patient_name: str, service_name: str, starts_at: datetime,
+    ends_at: datetime, now: datetime, policy: MessagePolicy,
+) -> OutboxMessage:
+    """The SMS offering a freed time to a waitlisted patient, due now (`reference`: the freed booking's)."""
+    values = {**policy.clinic_values(now), "patient_name": patient_name, "service_name": service_name,
+              "short_when": short_when_text(starts_at), "when": when_text(starts_at),
+              "hold_minutes": str(policy.waitlist_hold_minutes)}
+    return OutboxMessage(
+        id=str(uuid.uuid4()), booking_reference=reference, kind="waitlist_offer", channel="sms",
+        recipient=recipient, subject=None,
+        body=render("utter_outbox_sms_waitlist_offer", values, policy.domain_dir),
+        service_name=service_name[:120], starts_at=starts_at, ends_at=ends_at, sequence=0, due_at=now,
+        status="queued", attempts=0, next_attempt_at=now,
+    )

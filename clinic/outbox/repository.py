@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from clinic.db.outbox import OutboxMessage
-from clinic.outbox.compose import MessagePolicy, messages_for
+from clinic.outbox.compose import MessagePolicy, messages_for, waitlist_offer
 
 if TYPE_CHECKING:
     from clinic.booking.handlers import BookingView
@@ -84,6 +84,15 @@ class OutboxRepository:
         """A booking cancelled: its reminder is cancelled; the cancellation queued."""
         self.cancel_pending(booking.reference, "the booking was cancelled", kinds=("reminder",))
         return self._add("cancelled", booking, now)
+
+    def waitlist_offer(self, reference: str, recipient: str, patient_name: str, service_name: str,
+                       starts_at: datetime, ends_at: datetime, now: datetime) -> OutboxMessage:
+        """A freed time offered to a waitlisted patient (an SMS due now)."""
+        row = waitlist_offer(reference, recipient, patient_name, service_name, starts_at, ends_at, now,
+                             self.policy)
+        self.session.add(row)
+        self.session.flush()
+        return row
 
     def cancel_pending(self, reference: str, reason: str, kinds: Iterable[str] = ("reminder",)) -> int:
         """Queued messages of these kinds for the booking will not be sent."""

@@ -84,6 +84,7 @@ class OutboxWorker:
         clinic: Optional[Venue] = None,
         worker_id: Optional[str] = None,
         deliver_email: Callable[..., None] = send_email,
+        housekeeping: Optional[Callable[[datetime], object]] = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -92,6 +93,9 @@ class OutboxWorker:
         self.worker_id = worker_id or worker_name()
         self.deliver_email = deliver_email
         self.claim_timeout = timedelta(seconds=settings.outbox_claim_timeout_seconds)
+        # Run before each pass, e.g. waitlist offers not answered in time passed to the next patient
+        # (their new offers are then sent in the same pass).
+        self.housekeeping = housekeeping
 
     # --- one pass ------------------------------------------------------------------------------
 
@@ -101,6 +105,8 @@ class OutboxWorker:
         """Send everything due at `now` (default: the clock), then return."""
         clock_now = now or datetime.now(timezone.utc)
         report = WorkerReport()
+        if self.housekeeping is not None:
+            self.housekeeping(clock_now)
         while not (stop and stop.is_set()):
             with self.sessions() as session:
                 outbox = OutboxRepository(session)
