@@ -93,13 +93,14 @@ def test_x_cancels_without_asking_for_the_reference_and_queues_the_cancellation(
     assert "reference" not in reply.split("cancelled")[1]  # no reference or contact question
     row = booking_row(assistant, booked.reference)
     assert (row.status, row.cancelled_by) == ("cancelled", "patient")
-    assert outbox(assistant, booked.reference) == [
-        ("confirmation", "sent", None), ("reminder", "replied", "cancel"), ("cancellation", "queued", None)]
+    own = [m for m in outbox(assistant, booked.reference) if m[0] != "waitlist_offer"]  # (to someone else)
+    assert own == [("confirmation", "sent", None), ("reminder", "replied", "cancel"),
+                   ("cancellation", "queued", None)]
     env = worker_env(assistant.database_url, "smtp://127.0.0.1:9", fake_twilio.url, Path(CLINIC_FILE))
     run_worker(env)
     sent = fake_twilio.api.to(number)
     assert len(sent) == 3 and booked.reference in sent[2] and "cancelled" in sent[2]
-    assert outbox(assistant, booked.reference)[2] == ("cancellation", "sent", None)
+    assert ("cancellation", "sent", None) in outbox(assistant, booked.reference)
 
 
 def test_r_starts_the_move_flow_and_the_booking_moves(assistant, fake_twilio):
