@@ -18,6 +18,8 @@ Rules, in order:
   low red-flag guess included: the screening question still comes before any assessment);
 - a screening answer over a guess: below the threshold, but the words answer the warning-signs
   question ("none but is it cancer??", "no bleeding no fever nothing") -> inform;
+- none of the warning signs: deny, but the words answer the warning-signs question with "none of
+  those", "nah none", "not one of them" -> inform (the contract's answer to a question);
 - a thumb: a message that is only a thumbs-up (or OK) emoji is affirm, only a thumbs-down is deny.
 """
 
@@ -120,6 +122,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if confidence < FALLBACK_THRESHOLD and describes:
         return Decision(DESCRIBE, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
+    if intent == "deny" and answers_screening and findings.names_none_of_them(text):
+        return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "none of the warning signs")
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None

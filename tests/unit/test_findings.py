@@ -372,3 +372,22 @@ def test_a_question_about_the_question(text, asks):
 def test_not_seeing_the_bump_is_no_vision_trouble():
     assert findings.red_flags_from_text("not sure, it's under my hair so i can't see") == []
     assert findings.red_flags_from_text("i can't see properly out of that eye") == ["vision_changes"]
+
+
+@pytest.mark.parametrize(
+    "text,flag",
+    [
+        ("been feeling a bit flu-ish since yesterday", "fever"),
+        ("it throbs all night and keeps me up", "severe_pain"),
+        ("taking ibuprofen every few hours for it", "severe_pain"),
+        ("it grow very fast this week", "fast_growth"),
+        ("the red patch is going wider", "spreading_redness"),
+    ],
+)
+def test_more_red_flags_in_everyday_words(text, flag):
+    assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text", ["no, haven't needed any painkillers", "should i take paracetamol for it?"])
+def test_painkillers_not_taken_or_asked_about_are_no_red_flag(text):
+    assert findings.red_flags_from_text(text) == []

@@ -137,3 +137,13 @@ def test_not_sure_is_no_red_flag_whatever_a_low_guess_says(text):
 
 def test_a_sure_red_flag_guess_is_kept_as_the_safety_net():
     assert decided(RED_FLAG, "my eye looks really weird", confidence=0.9) is None
+
+
+@pytest.mark.parametrize("text", ["no none of those", "nah none", "not one of them"])
+def test_none_of_the_warning_signs_is_an_answer(text):
+    assert decided("deny", text, confidence=0.99) == INFORM
+
+
+@pytest.mark.parametrize("text", ["no", "no thanks", "no I don't want to"])
+def test_a_plain_no_stays_a_no(text):
+    assert decided("deny", text, confidence=0.99) is None
