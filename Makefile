@@ -17,7 +17,7 @@ SPACY_MODEL := build/spacy-clinic
 SPACY_INPUTS := $(wildcard data/lookups/*.yml) clinic/lexicon.py clinic/findings.py clinic/nlu/pipeline.py
 
 .PHONY: run shell test lint validate train pytest stories eval bench bench-nlu spacy clean lock node audit tools run-scaled \
-  system-packages bench-scaled bench-console
+  system-packages bench-scaled bench-console bench-outbox
 
 # Debian packages (PostgreSQL, Redis, Chromium, nginx...): installed when missing as root, else the command to run.
 system-packages:
@@ -102,6 +102,11 @@ eval: train
 	$(RASA) test nlu --model models/clinic.tar.gz --nlu tests/nlu_holdout.yml --out results/holdout
 	$(PY) -m clinic.nlu.evaluate --results results
 	$(PY) -m tests.integration.replay --results results
+
+# The outbox under racing and dying workers (not part of `make test`): messages sent, duplicates, lost;
+# results/bench-outbox.json.
+bench-outbox: system-packages venv
+	$(PY) scripts/bench_outbox.py
 
 # Parse latency p50/p95 per message (in-process) and NLU training time from scratch.
 bench-nlu: train

@@ -25,6 +25,7 @@ from clinic.db.booking import (
     Practitioner,
     Service,
 )
+from clinic.db.outbox import OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
 
 DEFAULT_SETTINGS = {
@@ -225,14 +226,22 @@ class BookingRepository:
 
     def next_waiting(self, service_code: str, day: date, start: datetime, practitioner_id: int,
                      except_contact: str) -> Optional[WaitlistEntry]:
-        """The oldest waiting entry for the service whose days include `day`, not yet offered this time."""
+        """The oldest waiting entry for the service whose days include `day`, never offered this time.
+
+        "Offered this time" is read from the outbox: a waitlist offer for this start already texted to the
+        entry's number (so a time passed round the list never comes back to someone who let it go).
+        """
         not_this_time = or_(WaitlistEntry.offer_starts_at.is_(None), WaitlistEntry.offer_starts_at != start,
                             WaitlistEntry.offer_practitioner_id != practitioner_id)
+        offered_before = select(OutboxMessage.id).where(
+            OutboxMessage.kind == "waitlist_offer", OutboxMessage.recipient == WaitlistEntry.contact,
+            OutboxMessage.starts_at == start,
+        ).exists()
         return self.session.execute(
             select(WaitlistEntry).where(
                 WaitlistEntry.status == "waiting", WaitlistEntry.service_code == service_code,
                 WaitlistEntry.first_day <= day, WaitlistEntry.last_day >= day,
-                WaitlistEntry.contact != except_contact, not_this_time,
+                WaitlistEntry.contact != except_contact, not_this_time, ~offered_before,
             ).order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1).with_for_update()
         ).scalars().first()
 

@@ -134,3 +134,20 @@ def test_erasing_the_patients_data_takes_them_off_the_waitlist(clinic_db):
         purge_before(db, NOW + timedelta(days=2))  # SECOND's only day (Monday) is over by then
         db.commit()
     assert entries(clinic_db) == {}
+
+
+def test_a_time_passed_round_the_list_never_comes_back_to_someone_who_let_it_go(clinic_db):
+    uow = unit_of_work_factory(clinic_db)
+    first_time = handlers.book(uow, request(at(TUESDAY, 11), phone=CANCELLER), NOW)
+    second_time = handlers.book(uow, request(at(TUESDAY, 12), phone="+447911123410"), NOW)
+    join(uow, FIRST, "Fay First")
+    join(uow, SECOND, "Sid Second")
+    handlers.cancel_booking(uow, first_time.reference, CANCELLER, NOW)  # 11:00 to FIRST
+    handlers.expire_waitlist_offers(uow, NOW + timedelta(minutes=31))  # ... then to SECOND
+    handlers.cancel_booking(uow, second_time.reference, "+447911123410", NOW + timedelta(minutes=32))
+    assert entries(clinic_db) == {FIRST: "offered", SECOND: "offered"}  # 12:00 to FIRST
+    handlers.answer_waitlist_offer(uow, FIRST, False, NOW + timedelta(minutes=33))  # FIRST lets 12:00 go too
+    handlers.expire_waitlist_offers(uow, NOW + timedelta(minutes=62))  # SECOND lets 11:00 go
+    texts = offer_text(clinic_db, FIRST)
+    assert len(texts) == 2 and "11:00am" in texts[0] and "12:00pm" in texts[1]  # 11:00 not offered again
+    assert entries(clinic_db) == {FIRST: "waiting", SECOND: "waiting"}
