@@ -32,6 +32,11 @@ INTERRUPTIONS = frozenset({
     "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data",
 })
 
+# Replies to a text the clinic sent (an SMS reminder, a waitlist offer), set by the Twilio channel: never an
+# answer to the form's question. The form takes nothing from them, so Rasa rejects its turn and the rules
+# in data/rules/reminders.yml end the form and answer the reply.
+TEXT_REPLIES = frozenset({"reminder_reply", "waitlist_reply"})
+
 ANSWERED = {"question_misses": None, "missed_question": None, "needs_answer_help": False}
 
 
@@ -129,8 +134,10 @@ async def extract_and_validate(
 
     rasa-sdk returns only the validated form slots; the never-loop counters (`question_misses`, ...)
     and hints like `booking_time_hint` are set by extractors, so they go first and the validators win.
-    Public rasa-sdk methods only.
+    Public rasa-sdk methods only. A reply to a text the clinic sent fills nothing (TEXT_REPLIES).
     """
+    if intent_of(tracker) in TEXT_REPLIES:
+        return []
     extraction_events = await form.get_extraction_events(dispatcher, tracker, domain)
     tracker.add_slots(extraction_events)
     validation_events = await form.get_validation_events(dispatcher, tracker, domain)

@@ -46,6 +46,8 @@ class ValidateTriageForm(FormValidationAction):
     ) -> List[EventType]:
         """Validate; a bump described after an earlier assessment starts a fresh triage."""
         restart: List[EventType] = []
+        if screening.intent_of(tracker) in screening.TEXT_REPLIES:
+            return []  # a reply to the clinic's text: the rules end the form and answer it
         if tracker.get_slot("triage_result") is not None:
             restart = self._forget_previous_triage(tracker)
         return restart + await screening.extract_and_validate(self, dispatcher, tracker, domain)

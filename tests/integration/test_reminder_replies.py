@@ -200,3 +200,17 @@ def test_staff_see_the_reply_in_the_patients_conversation_and_on_the_booking(
     card = schedule[schedule.index(f'data-reference="{confirmed.reference}"'):]
     card = card[:card.index("</td>")]
     assert "Ada Confirm" in card and "confirmed by the patient" in card and "replied (confirm)" in card
+
+
+def test_x_in_the_middle_of_another_booking_answers_the_reminder_not_the_question(assistant, fake_twilio):
+    number = new_number()
+    booked = book_and_remind(assistant, fake_twilio, number)
+    said(assistant.sms(number, "I'd like to book a skin consultation"))
+    said(assistant.sms(number, "none of these"))  # the screening question
+    assert "name" in said(assistant.sms(number, "1")).lower()  # a time chosen: the name question, no options
+    reply = said(assistant.sms(number, "X"))
+    assert f"your booking {booked.reference}" in reply and "is cancelled" in reply
+    assert booking_row(assistant, booked.reference).status == "cancelled"
+    tracker = assistant.tracker(number)
+    assert tracker["active_loop"] in ({}, None) or not tracker["active_loop"].get("name")
+    assert tracker["slots"]["patient_name"] in (None, "Jane Doe")  # "X" never became a name
