@@ -46,8 +46,10 @@ SERVICE_WORDS = {
 
 # An answer to the time question asking for an earlier time than those offered: the waitlist is offered.
 SOONER = re.compile(
-    r"\b(sooner|earlier|wait(ing)?\s?list|cancellations?\b|none of (these|those|them) (suit|work)|"
-    r"nothing (sooner|earlier|suits))", re.IGNORECASE)
+    r"\b(sooner|wait(ing)?\s?list|(any|got|have|are there)( any)? cancellations?|"
+    r"(anything|something|nothing|any time|a time) earlier\b(?! in the| than| on)|"
+    r"earlier (appointment|slot|time|date)s?\b|none of (these|those|them) (suit|work)|nothing (suits|works))",
+    re.IGNORECASE)
 
 WAITLIST_BUTTON = {"title": "Join the waitlist", "payload": "/join_waitlist"}
 

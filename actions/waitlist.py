@@ -34,7 +34,7 @@ def days_from_text(text: Optional[str]) -> Optional[int]:
     if not text:
         return None
     lowered = text.lower()
-    for words, days in DAY_WORDS.items():
+    for words, days in sorted(DAY_WORDS.items(), key=lambda item: -len(item[0])):  # "2 weeks" before "week"
         if words in lowered:
             return days
     match = _DAYS.search(lowered)
