@@ -106,7 +106,10 @@ class OutboxWorker:
         clock_now = now or datetime.now(timezone.utc)
         report = WorkerReport()
         if self.housekeeping is not None:
-            self.housekeeping(clock_now)
+            try:
+                self.housekeeping(clock_now)
+            except Exception:  # noqa: BLE001  (a waitlist fault must not hold up the messages)
+                logger.exception("The worker's housekeeping (waitlist offers) failed; sending anyway.")
         while not (stop and stop.is_set()):
             with self.sessions() as session:
                 outbox = OutboxRepository(session)
