@@ -391,3 +391,10 @@ def test_more_red_flags_in_everyday_words(text, flag):
 @pytest.mark.parametrize("text", ["no, haven't needed any painkillers", "should i take paracetamol for it?"])
 def test_painkillers_not_taken_or_asked_about_are_no_red_flag(text):
     assert findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text,facts", [("hardness 9/10", [("hardness", "hard")]),
+                                        ("firmness 2 out of 10", [("hardness", "soft")]),
+                                        ("pain 9/10", [("red_flag", "severe_pain")])])
+def test_a_hardness_score_is_no_pain_score(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts
