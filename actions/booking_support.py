@@ -32,6 +32,8 @@ BOOKING_SLOTS = ("booking_time", "booking_time_hint", "booking_confirmed", "resc
 INTERRUPTIONS = frozenset({
     "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
     "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
+    "ask_opening_hours", "ask_location", "ask_prices", "ask_who", "ask_aftercare", "ask_cause",
+    "ask_recurrence", "ask_children", "ask_pregnancy", "ask_cancer",
     "cancel_appointment", "deny", "goodbye", "bot_challenge", "delete_my_data", "thank",
 })
 

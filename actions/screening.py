@@ -29,6 +29,8 @@ MISS_LIMIT = 2  # the second unreadable answer in a row moves on: a question is 
 INTERRUPTIONS = frozenset({
     "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
     "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
+    "ask_opening_hours", "ask_location", "ask_prices", "ask_who", "ask_aftercare", "ask_cause",
+    "ask_recurrence", "ask_children", "ask_pregnancy", "ask_cancer",
     "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data",
 })
 

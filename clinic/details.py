@@ -173,15 +173,27 @@ def response_values(details: ClinicDetails, schedule: ScheduleConfig, now: datet
         "hours_today": today_words(schedule, now),
         "hours_week": week_words(schedule),
         "services": services_words(schedule),
+        **{f"{SERVICE_PREFIX}{s.code}":
+           f"{s.duration_minutes} minutes, {price_words(s.price_pence, schedule.currency)}"
+           for s in schedule.services},
     }
 
 
-# The placeholders `response_values` fills, for the check that every response's placeholder is known.
+# `{treatment_<code>}`: one service's duration and price ("60 minutes, £85"), for each service in the file.
+SERVICE_PREFIX = "treatment_"
+
+# The placeholders `response_values` fills, for the check that every response's placeholder is known
+# (besides one `{treatment_<code>}` per service: see `is_config_placeholder`).
 CONFIG_PLACEHOLDERS = frozenset({
     "clinic_name", "clinic_phone", "clinic_email", "clinic_address", "clinic_website",
     "emergency_doctor", "emergency_advice_line", "emergency_number", "emergency_department",
     "hours_today", "hours_week", "services",
 })
+
+
+def is_config_placeholder(name: str) -> bool:
+    """Whether `{name}` is one of the clinic's values (a detail, the hours, or a service's price)."""
+    return name in CONFIG_PLACEHOLDERS or name.startswith(SERVICE_PREFIX)
 
 
 def placeholders(text: str) -> Tuple[str, ...]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,6 +67,7 @@ def to_summary(row: ConversationRow) -> ConversationSummary:
         red_flags=(row.red_flags or "").split(), offered_booking=bool(row.offered_booking),
         booking_outcome=row.booking_outcome, last_message=row.last_message or "",
         last_event_id=row.last_event_id or 0,
+        team_question=row.team_question, question_since=to_datetime(row.question_since),
     )
 
 
@@ -82,6 +83,7 @@ def _store(row: ConversationRow, summary: ConversationSummary) -> None:
     row.offered_booking, row.booking_outcome = summary.offered_booking, summary.booking_outcome
     row.last_message = summary.last_message
     row.last_event_id = summary.last_event_id
+    row.team_question, row.question_since = summary.team_question, _epoch(summary.question_since)
 
 
 def review_candidate(row: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -403,11 +405,13 @@ class ConversationIndex:
         return Page(rows=shown, found=found, total=total, page=page, pages=pages)
 
     def waiting(self) -> List[Tuple[ConversationSummary, str]]:
-        """Conversations waiting for a person (the bot paused), longest-waiting first."""
+        """Conversations waiting for a person (the bot paused, or a question for the team), longest first."""
         with self.db() as db:
             rows = list(db.scalars(
-                select(ConversationRow).where(ConversationRow.paused.is_(True))
-                .order_by(func.coalesce(ConversationRow.waiting_since, ConversationRow.last_active))
+                select(ConversationRow)
+                .where(or_(ConversationRow.paused.is_(True), ConversationRow.question_since.is_not(None)))
+                .order_by(func.coalesce(ConversationRow.waiting_since, ConversationRow.question_since,
+                                        ConversationRow.last_active))
                 .limit(500)
             ))
             return [(to_summary(r), r.conversation_key) for r in rows]

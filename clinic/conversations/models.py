@@ -35,6 +35,9 @@ class ConversationRow(Base):
     booking_outcome = Column(String(20), nullable=True)
     last_message = Column(Text, nullable=False, default="")
     last_event_id = Column(Integer, nullable=False, default=0)
+    # A question passed on to the team, not yet answered by staff (the patient's words), and since when.
+    team_question = Column(Text, nullable=True)
+    question_since = Column(Float, nullable=True, index=True)
 
 
 class ReviewMessage(Base):

@@ -18,10 +18,13 @@ BOOKING_BLOCKED_SLOT = "booking_blocked"
 # action_submit_booking: booked | taken | declined | failed ("no" at the summary is declined).
 BOOKING_OUTCOME_SLOT = "booking_outcome"
 PATIENT_NAME_SLOT = "patient_name"
+# action_pass_question_on: the patient's words, a question for the team (the bot is not paused for it).
+TEAM_QUESTION_SLOT = "team_question"
 HANDOFF_INTENT = "human_handoff"
 ERASE_ACTION = "action_delete_my_data"  # the tracker store deletes the conversation right after it
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's own (FallbackClassifier), not in the domain
-DOMAIN_SLOTS = (TRIAGE_SLOT, RED_FLAGS_SLOT, BOOKING_BLOCKED_SLOT, BOOKING_OUTCOME_SLOT, PATIENT_NAME_SLOT)
+DOMAIN_SLOTS = (TRIAGE_SLOT, RED_FLAGS_SLOT, BOOKING_BLOCKED_SLOT, BOOKING_OUTCOME_SLOT, PATIENT_NAME_SLOT,
+                TEAM_QUESTION_SLOT)
 DOMAIN_INTENTS = (HANDOFF_INTENT,)
 DOMAIN_ACTIONS = (ERASE_ACTION,)
 # The assessment offers a booking for these results (domain/triage.yml utter_assessment's buttons).
@@ -70,8 +73,16 @@ class ConversationSummary:
     booking_outcome: Optional[str] = None
     last_message: str = ""
     last_event_id: int = 0
+    # A question passed on to the team and not yet answered by staff (the patient's words), and since when.
+    team_question: Optional[str] = None
+    question_since: Optional[datetime] = None
     # Bookings made in this conversation, by status (booked, cancelled, attended, no_show): the table's.
     bookings: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def needs_a_person(self) -> bool:
+        """Whether the console's inbox lists it: the bot paused for a person, or a question awaits staff."""
+        return self.paused or self.team_question is not None
 
     @property
     def booked(self) -> bool:
@@ -108,6 +119,8 @@ class ConversationSummary:
             text = str(data.get("text") or "")
             if text:
                 self.last_message = text[:500]
+        elif kind == "bot" and (parse_data(row.get("data")).get("metadata") or {}).get("staff_reply"):
+            self.team_question, self.question_since = None, None  # staff have answered
         elif kind in ("slot", "pause", "resume") + RESETTING_EVENTS:
             self.apply_state_event(kind, parse_data(row.get("data")), at)
 
@@ -119,6 +132,8 @@ class ConversationSummary:
         elif type_name in ("resume",) + RESETTING_EVENTS:
             self.paused = False
             self.waiting_since = None
+            if type_name != "resume":
+                self.team_question, self.question_since = None, None
         elif type_name == "slot":
             name, value = data.get("name"), data.get("value")
             if name == TRIAGE_SLOT and value:
@@ -133,6 +148,8 @@ class ConversationSummary:
                 self.offered_booking = True  # the booking form started (also without a triage)
             elif name == BOOKING_OUTCOME_SLOT and value:
                 self.booking_outcome = str(value)
+            elif name == TEAM_QUESTION_SLOT and value:
+                self.team_question, self.question_since = str(value)[:500], at
 
 
 def summarise(sender_id: str, rows: Iterable[Dict[str, Any]]) -> Optional[ConversationSummary]:

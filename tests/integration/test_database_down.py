@@ -78,7 +78,7 @@ def test_database_down_then_back(assistant_on_postgres, database_server):
         patient = new_sender("dbdown")
         reply = assistant.say(patient, "I have a hard white bump under my eye, no pus")
         reply = texts(screened(assistant, patient, reply))
-        assert "millium" in reply and "not a diagnosis" in reply and "permanent scarring" in reply, reply
+        assert "milium" in reply and "not a diagnosis" in reply and "permanent scarring" in reply, reply
         reply = texts(assistant.say(patient, "can I squeeze it?"))
         assert "squeez" in reply.lower() and CALL_US not in reply
         reply = texts(assistant.say(patient, "yes, I'd like to book"))  # the assessment's offer

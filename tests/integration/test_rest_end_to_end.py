@@ -15,7 +15,7 @@ def test_milia_near_the_eye_in_one_message(assistant):
     reply = assistant.say(sender, "I have a hard white bump under my eye, no pus")
     reply = screened(assistant, sender, reply)  # the warning signs are asked about first
     said = texts(reply)
-    assert "millium" in said
+    assert "milium" in said
     assert "permanent scarring" in said
     slots = assistant.tracker(sender)["slots"]
     assert slots["triage_result"] == "milia"

@@ -46,7 +46,7 @@ def test_one_conversation_alternating_between_two_servers_loses_and_reorders_not
         ("it's hard", "fluid"),
         ("no fluid at all", "Where"),
         ("on my cheek", "is any of these happening"),
-        ("no, none of these", "millium"),
+        ("no, none of these", "milium"),
     ]
     for index, (message, expected) in enumerate(turns):
         server = (first, second)[index % 2]

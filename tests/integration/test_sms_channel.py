@@ -48,7 +48,7 @@ def test_whole_triage_over_sms_with_numbered_and_typed_answers(assistant):
     reply = said(assistant.sms(patient, "4"))
     assert "is any of these happening" in reply and reply.endswith("Reply 1 for No, none of these, 2 for Yes")
     reply = said(assistant.sms(patient, "1"))
-    assert "millium" in reply and reply.endswith("Reply 1 for Book an extraction, 2 for Not now")
+    assert "milium" in reply and reply.endswith("Reply 1 for Book an extraction, 2 for Not now")
     tracker = assistant.tracker(patient)
     slots = tracker["slots"]
     assert slots["triage_result"] == "milia"

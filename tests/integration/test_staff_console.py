@@ -125,6 +125,36 @@ def test_staff_can_take_over_a_conversation_whose_id_is_a_phone_number(assistant
     assert repo.sender_ids().count(sender) == 1 and not any(s.startswith("%2B") for s in repo.sender_ids())
 
 
+def test_a_question_for_the_team_by_sms_lands_in_the_inbox_and_the_staff_reply_is_texted_back(
+        assistant, web_app, staff, fake_twilio):
+    """Issue 15: passed on without a pause, marked as a question (channel, words); answered by SMS."""
+    sender = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    key = conversation_key(STAFF_SECRET_KEY, sender)
+    question = "is it safe to have it done while im pregnant"
+    said = " ".join(twiml_texts(assistant.sms(sender, question).text))
+    assert "That's a good question for our team, and please ask your GP" in said, said
+    said = " ".join(twiml_texts(assistant.sms(sender, "yes").text))
+    assert "passed your question to our team" in said, said
+    repo = ConversationRepository(tracker_engine(assistant.tracker_store_url))
+    assert repo.summary_for(sender).paused is False  # a question, not a handoff: the bot goes on
+    assert "milia" in " ".join(twiml_texts(assistant.sms(sender, "what are milia?").text)).lower()
+
+    console = Console(web_app, staff["reviewer"])
+    inbox = console.get("/staff/inbox").text
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{key}(?:(?!</tr>).)*</tr>", inbox, re.S)
+    assert row, inbox
+    assert '<span class="tag question">question</span>' in row.group(0) and question in row.group(0)
+    assert "twilio" in row.group(0) and "asked for a person" not in row.group(0)
+
+    page = console.get(f"/staff/conversations/{key}").text
+    answer = "Hello from Vitawell: please check with your GP first; we'd be glad to see you after."
+    response = console.post(f"/staff/conversations/{key}/reply", page, message=answer)
+    assert "Your reply was sent" in response.text
+    assert answer in fake_twilio.api.to(sender)  # texted to the patient's own number
+    assert f"/staff/conversations/{key}" not in console.get("/staff/inbox").text  # answered: off the list
+    assert audited(assistant, "staff reply", "kim", key) == 1
+
+
 def test_delete_my_data_only_after_the_patient_confirms(assistant, web_app, staff):
     sender = new_sender()
     repo = ConversationRepository(tracker_engine(assistant.tracker_store_url))

@@ -119,12 +119,12 @@ def test_a_patient_triages_with_quick_replies_and_the_history_survives_reload_an
     # Answer the triage questions with the quick replies the bot offers, as a patient would tap them.
     choices = ["Hard", "No fluid", "Forehead", "No, none of these"]
     for _ in range(5):
-        if any("millium" in a for a in answers):
+        if any("milium" in a for a in answers):
             break
         offered = chat.log.locator(".replies button").all_inner_texts()
         assert offered, f"the bot's question came without quick replies: {answers}"
         answers = chat.ask(button=next(c for c in choices if c in offered))
-    assert any("millium" in a for a in answers), answers
+    assert any("milium" in a for a in answers), answers
     said = [m["text"] for m in chat.messages() if m["who"] == "user"]
     assert "Hard" in said and not any(s.startswith("/") for s in said)  # titles shown, not payloads
 
@@ -135,7 +135,7 @@ def test_a_patient_triages_with_quick_replies_and_the_history_survives_reload_an
 
     before = chat.messages()
     page.reload()
-    expect(chat.log).to_contain_text("millium")
+    expect(chat.log).to_contain_text("milium")
     assert chat.messages() == before
     assert chat.session_id() == session
     assert sum("Vitawell's assistant" in m["text"] for m in before) == 1  # one disclaimer
@@ -144,7 +144,7 @@ def test_a_patient_triages_with_quick_replies_and_the_history_survives_reload_an
     second = Widget(tab)
     tab.goto(web_app.url + "/")
     second.open()
-    expect(second.log).to_contain_text("millium")
+    expect(second.log).to_contain_text("milium")
     assert second.messages() == before
     answers = second.ask("what are milia?")
     assert answers and all(is_the_bots_own_words(a) for a in answers), answers

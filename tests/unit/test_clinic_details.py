@@ -17,6 +17,7 @@ from clinic.booking.schedule import ScheduleFileError, parse_schedule
 from clinic.details import (
     CONFIG_PLACEHOLDERS,
     ClinicFile,
+    is_config_placeholder,
     load_clinic_file,
     parse_details,
     placeholders,
@@ -101,7 +102,10 @@ def test_services_with_duration_and_price():
 
 def test_every_placeholder_the_values_give_is_declared():
     details, schedule = load_clinic_file(CONFIG)
-    assert set(response_values(details, schedule, WEDNESDAY_MORNING)) == CONFIG_PLACEHOLDERS
+    values = response_values(details, schedule, WEDNESDAY_MORNING)
+    services = {f"treatment_{s.code}" for s in schedule.services}
+    assert set(values) == CONFIG_PLACEHOLDERS | services
+    assert values["treatment_facial"] == "60 minutes, £85" and all(is_config_placeholder(k) for k in values)
 
 
 def test_every_call_the_clinic_answer_gives_the_number(real_domain):
@@ -139,12 +143,12 @@ def test_no_response_keeps_a_config_placeholder_unfilled(real_domain):
     for name, variants in real_domain.responses.items():
         for variant in variants:
             text = variant.get("text", "")
-            if not any(f"{{{key}}}" in text for key in CONFIG_PLACEHOLDERS):
+            if not any(is_config_placeholder(key) for key in placeholders(text)):
                 continue
             slots = {c["name"]: c["value"] for c in variant.get("condition", [])}
-            action_values = {key: "x" for key in placeholders(text) if key not in CONFIG_PLACEHOLDERS}
+            action_values = {key: "x" for key in placeholders(text) if not is_config_placeholder(key)}
             said = render(real_domain, name, generator, slots=slots, **action_values)
-            assert not any(f"{{{key}}}" in said for key in CONFIG_PLACEHOLDERS), (name, said)
+            assert not any(is_config_placeholder(key) for key in placeholders(said)), (name, said)
 
 
 def test_an_actions_own_value_wins_and_slots_still_fill(real_domain):

@@ -134,7 +134,9 @@ def test_every_result_has_its_worded_assessment(domain):
             text = matching[0]["text"]
             assert "not a diagnosis" in text
             assert "squeeze" in text
-            assert ("permanent" in text) is near_eye  # the eye-area scarring warning
+            # the eye-area scarring warning is the clinic's about removing milia, never a pustule's (issue 15)
+            assert ("permanent" in text) is (near_eye and result != "pustule")
+            assert ("eye" in text) is near_eye
             assert [b["payload"] for b in matching[0]["buttons"]] == ["/book_appointment", "/deny"]
     urgent = [v for v in variants if v.get("condition") == [
         {"type": "slot", "name": "triage_result", "value": "urgent"}]]

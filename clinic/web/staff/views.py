@@ -296,7 +296,10 @@ def _inbox_fingerprint(request: Request, staff: StaffContext, waiting: List) -> 
 
 
 async def inbox(request: Request, staff: StaffContext) -> Response:
-    """Conversations waiting for a person (the bot is paused), longest-waiting first; reloads itself.
+    """Conversations waiting for a person (the bot is paused, or a question for the team), longest first.
+
+    A question passed on by the bot (actions/questions.py) is marked as one and shows the patient's words;
+    the bot goes on answering in that conversation, and the first staff reply takes it off the list.
 
     The page refreshes with `<meta http-equiv="refresh">` (the console runs no script), to a URL that
     carries a fingerprint of what it showed. A reload that would show this member of staff exactly the
@@ -305,7 +308,7 @@ async def inbox(request: Request, staff: StaffContext) -> Response:
     """
     index = await fresh_index(request)
     waiting = await run_in_threadpool(index.waiting)
-    rows = [(summary, key, summary.last_message) for summary, key in waiting]
+    rows = [(summary, key, summary.team_question or summary.last_message) for summary, key in waiting]
     fingerprint = _inbox_fingerprint(request, staff, waiting)
     if not hmac.compare_digest(request.query_params.get("seen", ""), fingerprint):
         refreshed = " (refreshed)" if "seen" in request.query_params else ""
