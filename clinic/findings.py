@@ -676,13 +676,13 @@ def bare_yes_no(text: str) -> Optional[str]:
     return None
 
 
-NONE_OF_THEM = frozenset({"none", "any", "one", "nowt", "nothing", "neither"})
+NONE_OF_THEM = frozenset({"none", "any", "one", "nowt", "nothing", "neither", "signs", "sign"})
 
 
 def names_none_of_them(text: str) -> bool:
     """Whether a "no" answers a list ("no none of those", "nah none"), not a bare no."""
     toks = [t for t in tokens(text) if t not in PUNCTUATION]
-    return any(t in NONE_OF_THEM for t in toks[1:] if t != "one" or "not" in toks)
+    return len(toks) > 1 and any(t in NONE_OF_THEM for t in toks if t != "one" or "not" in toks)
 
 
 def red_flag_only_negated(text: str) -> bool:

@@ -69,6 +69,12 @@ def read_lookups(directory: Path = LOOKUPS_DIR) -> Dict[str, Tuple[str, ...]]:
 
 
 _SLOT = re.compile(r"\{([a-z_]+)(\??)\}")
+_IS = re.compile(r"(?<=[a-z]) is (?=\S)")
+
+
+def _contracted(phrase: str) -> Tuple[str, ...]:
+    """The phrase, and the same with "is" contracted: "pain is so bad" -> also "pain's so bad"."""
+    return (phrase, _IS.sub("'s ", phrase)) if _IS.search(phrase) else (phrase,)
 
 
 def expand(phrase: str, tables: Dict[str, Tuple[str, ...]]) -> Tuple[str, ...]:
@@ -96,7 +102,8 @@ def load(directory: Path = LOOKUPS_DIR) -> Lexicon:
     """The lexicon in `directory` (data/lookups/ by default), read once per process."""
     tables = read_lookups(directory)
     tables = {
-        name: tuple(dict.fromkeys(out for phrase in phrases for out in expand(phrase, tables)))
+        name: tuple(dict.fromkeys(
+            variant for phrase in phrases for out in expand(phrase, tables) for variant in _contracted(out)))
         for name, phrases in tables.items()
     }
     terms: Dict[str, Terms] = {entity: {} for entity in ENTITIES}

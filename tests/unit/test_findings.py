@@ -398,3 +398,13 @@ def test_painkillers_not_taken_or_asked_about_are_no_red_flag(text):
                                         ("pain 9/10", [("red_flag", "severe_pain")])])
 def test_a_hardness_score_is_no_pain_score(text, facts):
     assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize("text,facts", [
+    ("pain 2 out of 10, hardness about 7/10", [("hardness", "hard")]),
+    ("about a 2 out of 10 for hardness", [("hardness", "soft")]),
+    ("the pain's so bad I can't sleep", [("red_flag", "severe_pain")]),
+    ("my eye's swollen", [("red_flag", "swollen_eye")]),
+])
+def test_scores_and_contractions(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts

@@ -147,3 +147,8 @@ def test_none_of_the_warning_signs_is_an_answer(text):
 @pytest.mark.parametrize("text", ["no", "no thanks", "no I don't want to"])
 def test_a_plain_no_stays_a_no(text):
     assert decided("deny", text, confidence=0.99) is None
+
+
+@pytest.mark.parametrize("text", ["none of that no, eye's fine", "no warning signs no, all grand"])
+def test_none_said_first_or_the_signs_named_is_an_answer(text):
+    assert decided("deny", text, confidence=0.96) == INFORM
