@@ -141,3 +141,14 @@ def test_a_question_for_the_team_during_the_triage_then_the_triage_goes_on(assis
     said = texts(assistant.say(sender, "can you treat my daughter, she's only 11"))
     assert "please ask your GP" in said and "ask me again" in said, said
     assert "hard" in said.lower()  # the hardness question again
+
+
+def test_the_procedure_answer_is_the_clinics_professionals_a_warning_and_a_booking(assistant):
+    reply = assistant.say(new_sender(), "do you use a lancet?")
+    said = texts(reply)
+    extraction = next(s for s in SCHEDULE.services if s.code == "extraction")
+    price = f"{extraction.duration_minutes} minutes, £{extraction.price_pence // 100}"
+    assert f"by our professionals ({price})" in said, said
+    assert "never try it yourself" in said and "permanent scarring" in said, said
+    assert not any(word in said for word in ("blade", "pushed out", "comedone"))
+    assert titles(reply) == ["Book an extraction", "Ask something else", "Talk to a person"]
