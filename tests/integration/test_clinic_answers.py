@@ -1,5 +1,6 @@
 """The clinic's own answers through the REST channel: its details from config/clinic.yml (issue 15)."""
 
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -7,6 +8,7 @@ import pytest
 
 from clinic.details import load_clinic_file, week_words
 from tests.integration.chat import buttons, new_sender, screened, texts, time_payloads
+from tests.twilio_support import twiml_texts
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +154,14 @@ def test_the_procedure_answer_is_the_clinics_professionals_a_warning_and_a_booki
     assert "never try it yourself" in said and "permanent scarring" in said, said
     assert not any(word in said for word in ("blade", "pushed out", "comedone"))
     assert titles(reply) == ["Book an extraction", "Ask something else", "Talk to a person"]
+
+
+def test_by_sms_a_knowledge_answer_fits_and_its_next_step_is_a_number(assistant):
+    number = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    assistant.sms(number, "hi")
+    response = assistant.sms(number, "what are milia?")
+    said = "\n".join(twiml_texts(response.text))
+    assert "milium" in said and "millium" not in said
+    assert said.endswith("Reply 1 for Book an appointment, 2 for Ask something else, 3 for Talk to a person")
+    assert len(said) <= 4 * 153, len(said)  # the answer and its next step: four SMS segments at most
+    assert "what would you like to know" in " ".join(twiml_texts(assistant.sms(number, "2").text))

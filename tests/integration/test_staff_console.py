@@ -147,11 +147,13 @@ def test_a_question_for_the_team_by_sms_lands_in_the_inbox_and_the_staff_reply_i
     assert "twilio" in row.group(0) and "asked for a person" not in row.group(0)
 
     page = console.get(f"/staff/conversations/{key}").text
+    assert "a question for the team, awaiting a reply" in page and "bot paused" not in page
     answer = "Hello from Vitawell: please check with your GP first; we'd be glad to see you after."
     response = console.post(f"/staff/conversations/{key}/reply", page, message=answer)
     assert "Your reply was sent" in response.text
     assert answer in fake_twilio.api.to(sender)  # texted to the patient's own number
     assert f"/staff/conversations/{key}" not in console.get("/staff/inbox").text  # answered: off the list
+    assert "a question for the team, awaiting a reply" not in console.get(f"/staff/conversations/{key}").text
     assert audited(assistant, "staff reply", "kim", key) == 1
 
 
