@@ -194,12 +194,36 @@ def entity_scores(
     return Scores(round(precision, 4), round(recall, 4), round(f1, 4), tp + fn, tp, fp, fn)
 
 
+# Intents added after most held-out sets were written (the clinic's own answers, issue 15) split an intent
+# of the contract those sets were labelled with: a prediction of one scores as the label it refines, so
+# "who does the extraction?" (ask_who) counts for a set's ask_extraction_procedure. Nothing else is mapped.
+REFINES = {
+    "ask_who": frozenset({"ask_extraction_procedure"}),
+    "ask_aftercare": frozenset({"ask_extraction_procedure", "ask_pain"}),
+    "ask_children": frozenset({"ask_extraction_procedure", "book_appointment"}),
+    "ask_pregnancy": frozenset({"ask_extraction_procedure", "book_appointment"}),
+    "ask_cause": frozenset({"ask_what_is_milia"}),
+    "ask_recurrence": frozenset({"ask_what_is_milia", "ask_extraction_procedure"}),
+    "ask_cancer": frozenset({"ask_what_is_milia"}),
+    "ask_prices": frozenset({"ask_extraction_procedure", "ask_facials", "book_appointment"}),
+    "ask_opening_hours": frozenset({"book_appointment"}),
+    "ask_location": frozenset({"book_appointment"}),
+}
+
+
+def as_labelled(predicted: Optional[str], gold: str) -> str:
+    """The predicted intent in the label set of the held-out file (see REFINES)."""
+    if predicted and gold not in REFINES and gold in REFINES.get(predicted, ()):
+        return gold
+    return predicted or "None"
+
+
 def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
     """Compare predictions with the gold labels."""
     from sklearn.metrics import accuracy_score, f1_score
 
     gold_intents = [e.intent for e in examples]
-    predicted_intents = [p.intent or "None" for p in predictions]
+    predicted_intents = [as_labelled(p.intent, e.intent) for e, p in zip(examples, predictions, strict=True)]
     labels = sorted(set(gold_intents))
     per_intent = f1_score(gold_intents, predicted_intents, labels=labels, average=None, zero_division=0)
     negated = [i for i, e in enumerate(examples) if e.negated]
@@ -214,7 +238,7 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Rep
             "negated": e.negated,
         }
         for e, p in zip(examples, predictions, strict=True)
-        if e.intent != p.intent or e.entities != p.entities
+        if e.intent != as_labelled(p.intent, e.intent) or e.entities != p.entities
     ]
     return Report(
         messages=len(examples),

@@ -9,8 +9,9 @@ Rules, in order:
   message says -> report_red_flag;
 - denied red flag: report_red_flag, but every red flag is negated or a worry ("no bleeding", "could it
   bleed?") -> the describing intent if it describes the bump, else the classifier's next;
-- told, not asked: ask_squeeze / ask_self_extract, but the message asks nothing and describes ("white
-  stuff came out when I squeezed") -> the describing intent;
+- told, not asked: ask_squeeze / ask_self_extract (or a question for the team: children, pregnancy...),
+  but the message asks nothing and describes ("white stuff came out when I squeezed", "my toddler has
+  hard white bumps on his nose") -> the describing intent;
 - description or answer: describe_bump vs inform by the contract (a named bump with facts describes
   it; one fact in a few words answers a question);
 - facts over a guess: below the fallback threshold, or too close to a rival for the fallback's
@@ -34,6 +35,8 @@ RED_FLAG = "report_red_flag"
 DESCRIBE = "describe_bump"
 INFORM = "inform"
 SAFETY_QUESTIONS = frozenset({"ask_squeeze", "ask_self_extract"})
+# Questions for the clinic's team (issue 15): a description of a child's bump is still a description.
+TEAM_QUESTIONS = frozenset({"ask_children", "ask_pregnancy", "ask_cause", "ask_recurrence", "ask_aftercare"})
 DESCRIBING = frozenset({"hardness", "fluid", "location"})
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
 DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
@@ -109,6 +112,9 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         if not asks_something(text):  # "hasn't bled, not grown, same colour": the screening question's answer
             return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "denied red flag")
         return Decision("", 0.0, "denied red flag")  # the classifier's next intent
+    if intent in TEAM_QUESTIONS and describes and not asks_something(text):
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "told, not asked")
     if intent in SAFETY_QUESTIONS and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "told, not asked")

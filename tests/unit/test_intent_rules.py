@@ -152,3 +152,9 @@ def test_a_plain_no_stays_a_no(text):
 @pytest.mark.parametrize("text", ["none of that no, eye's fine", "no warning signs no, all grand"])
 def test_none_said_first_or_the_signs_named_is_an_answer(text):
     assert decided("deny", text, confidence=0.96) == INFORM
+
+
+def test_a_parent_describing_a_childs_bump_is_a_description_not_a_question_for_the_team():
+    text = "my toddler has tiny hard white bumps on his nose"
+    assert decided("ask_children", text, confidence=0.85) == DESCRIBE
+    assert decided("ask_children", "can you treat my 9 year old?", confidence=0.85) is None

@@ -128,3 +128,12 @@ def test_form_reader_and_nlu_agree_on_the_holdout(nlp):
         if {k for k, _ in by_form} == {k for k, _ in by_nlu} and not by_form <= by_nlu:
             disagree.append((text, by_form, by_nlu))
     assert disagree == []
+
+
+def test_a_refining_intent_scores_as_the_label_it_refines_and_nothing_else():
+    from clinic.nlu.evaluate import as_labelled
+
+    assert as_labelled("ask_who", "ask_extraction_procedure") == "ask_extraction_procedure"
+    assert as_labelled("ask_cancer", "ask_what_is_milia") == "ask_what_is_milia"
+    assert as_labelled("ask_opening_hours", "out_of_scope") == "ask_opening_hours"  # a real miss stays one
+    assert as_labelled("ask_who", "ask_who") == "ask_who" and as_labelled(None, "greet") == "None"
