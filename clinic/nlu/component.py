@@ -237,7 +237,13 @@ class ClinicIntentRules(GraphComponent, IntentClassifier):
     @staticmethod
     def _apply(message: Message, decision: intent_rules.Decision) -> None:
         ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != intent_rules.RED_FLAG]
-        if not decision.intent:  # the classifier's next intent
+        if not decision.intent:  # the classifier's next intent, its confidence given "not a red flag"
+            remaining = sum(float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking)
+            if remaining > 0:
+                ranking = [
+                    {**r, PREDICTED_CONFIDENCE_KEY: float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / remaining}
+                    for r in ranking
+                ]
             if ranking:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set("intent_ranking", ranking, add_to_output=True)
