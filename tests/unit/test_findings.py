@@ -408,3 +408,14 @@ def test_a_hardness_score_is_no_pain_score(text, facts):
 ])
 def test_scores_and_contractions(text, facts):
     assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize("text", ["Only that it has grown quickly, as I described.", "it grew so quickly",
+                                  "it was the size of a lentil; it is now nearer the size of a grape."])
+def test_growth_said_as_how_fast_or_by_size_now(text):
+    assert findings.red_flags_from_text(text) == ["fast_growth"]
+
+
+@pytest.mark.parametrize("text", ["it has not grown quickly", "could it grow quickly?"])
+def test_growth_denied_or_wondered_about_is_no_red_flag(text):
+    assert findings.red_flags_from_text(text) == []
