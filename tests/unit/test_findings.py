@@ -1,5 +1,7 @@
 """Patients' words -> contract slot values, as a table."""
 
+from pathlib import Path
+
 import pytest
 
 from clinic import findings
@@ -419,3 +421,39 @@ def test_growth_said_as_how_fast_or_by_size_now(text):
 @pytest.mark.parametrize("text", ["it has not grown quickly", "could it grow quickly?"])
 def test_growth_denied_or_wondered_about_is_no_red_flag(text):
     assert findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text,flag", [
+    ("wife reckons it was half the size a fortnight ago", "fast_growth"),
+    ("it seems to have grown a good deal since last week", "fast_growth"),
+    ("her eye does look a lot puffier than the other one", "swollen_eye"),
+    ("red round it. spreading", "spreading_redness"),
+])
+def test_red_flags_that_only_the_classifier_used_to_catch(text, flag):
+    assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text", ["nothing spreading", "no, not spreading or anything", "will it spread?"])
+def test_spreading_denied_or_wondered_about_is_no_red_flag(text):
+    assert findings.red_flags_from_text(text) == []
+
+
+def test_every_urgent_independent_conversation_states_its_red_flag_in_words_the_reader_finds():
+    """Urgent must not hang on the intent classifier's guess, which a retrain can change (set B's b16 did)."""
+    import glob
+
+    import yaml
+
+    missed = []
+    sets = Path(__file__).resolve().parents[1] / "independent"
+    for path in sorted(glob.glob(str(sets / "*" / "conversations.yml"))):
+        for c in yaml.safe_load(open(path, encoding="utf-8"))["conversations"]:
+            if c["expected"] != "urgent":
+                continue
+            m = c["messages"]
+            answers = [v[0] for k, v in m.items() if k != "opening" and isinstance(v, list) and v]
+            said = [findings.red_flags_from_text(t) or findings.screening_answer(t) == "present"
+                    for t in [m["opening"], *answers]]
+            if not any(said):
+                missed.append(c["id"])
+    assert missed == []
