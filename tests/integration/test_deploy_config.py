@@ -100,11 +100,21 @@ def test_the_systemd_units_verify(tmp_path):
         (tmp_path / unit.name).write_text(text.replace("/opt/vitawell", str(ROOT)))
         units.append(unit.name.replace("@.", "@5005."))
     assert {"vitawell.target", "vitawell-rasa@5005.service", "vitawell-actions.service",
-            "vitawell-web.service", "vitawell-migrate.service"} <= set(units)
+            "vitawell-web.service", "vitawell-migrate.service", "vitawell-worker.service",
+            "vitawell-purge.service", "vitawell-purge.timer"} <= set(units)
     done = subprocess.run(["systemd-analyze", "verify", *units], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
-    for name in ("vitawell-actions.service", "vitawell-web.service", "vitawell-rasa@.service"):
+    for name in ("vitawell-actions.service", "vitawell-web.service", "vitawell-rasa@.service",
+                 "vitawell-worker.service"):
         text = (ROOT / "deploy" / "systemd" / name).read_text()
         assert re.search(r"^Restart=always$", text, re.M) and re.search(r"^RestartSec=2$", text, re.M), name
         assert "--auth-token" not in text and "RASA_AUTH_TOKEN=" not in text  # the token stays off ps
+    # The target starts everything make run-scaled runs (the worker too) and the daily retention purge.
+    target = (ROOT / "deploy" / "systemd" / "vitawell.target").read_text()
+    for wanted in ("vitawell-actions.service", "vitawell-web.service", "vitawell-worker.service",
+                   "vitawell-rasa@5005.service", "vitawell-purge.timer"):
+        assert re.search(rf"^Wants=.*\b{re.escape(wanted)}", target, re.M), wanted
+    timer = (ROOT / "deploy" / "systemd" / "vitawell-purge.timer").read_text()
+    assert re.search(r"^OnCalendar=\S", timer, re.M) and "Persistent=true" in timer
+    assert "clinic purge --older-than" in (ROOT / "deploy" / "systemd" / "vitawell-purge.service").read_text()
