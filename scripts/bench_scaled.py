@@ -20,6 +20,8 @@ import collections
 import json
 import os
 import platform
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,34 +92,43 @@ class Processes:
         return {name: tree_cpu_seconds(pid, children) for name, pid in self.pids.items()}
 
 
+LISTEN = "action_listen"
+Exchange = Tuple[str, List[Optional[str]]]  # a message sent, the texts of the bot's reply to it
+
+
 async def conversation(client: httpx.AsyncClient, url: str, sender: str, flow: List[str],
-                       latencies: List[float], errors: List[str]) -> None:
-    """One patient's conversation, each message when the previous reply has arrived."""
+                       exchanges: List[Exchange], latencies: List[float], errors: List[str]) -> None:
+    """One patient's conversation, each message when the previous reply has arrived; what was said."""
     for text in flow:
         started = time.perf_counter()
+        reply: List[Optional[str]] = []
         try:
             response = await client.post(url, json={"sender": sender, "message": text})
-            if response.status_code != 200 or not any(m.get("text") for m in response.json()):
+            if response.status_code == 200:
+                reply = [message.get("text") for message in response.json()]
+            if response.status_code != 200 or not any(reply):
                 errors.append(f"{response.status_code}: {response.text[:100]}")
         except httpx.HTTPError as error:
             errors.append(type(error).__name__)
         latencies.append((time.perf_counter() - started) * 1000)
+        exchanges.append((text, reply))
 
 
 async def drive(url: str, conversations: int, concurrency: int, prefix: str) -> Dict:
     """`conversations` conversations, `concurrency` at a time; latencies, throughput, who said what."""
     latencies: List[float] = []
     errors: List[str] = []
-    sent: Dict[str, List[str]] = {}
+    sent: Dict[str, List[Exchange]] = {}
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
 
         async def one(index: int) -> None:
             sender = f"{prefix}-{uuid.uuid4().hex[:12]}"
-            sent[sender] = CLINIC_FLOWS[index % len(CLINIC_FLOWS)]
+            sent[sender] = []
             async with gate:
-                await conversation(client, url, sender, sent[sender], latencies, errors)
+                flow = CLINIC_FLOWS[index % len(CLINIC_FLOWS)]
+                await conversation(client, url, sender, flow, sent[sender], latencies, errors)
 
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(conversations)))
@@ -131,30 +142,77 @@ async def drive(url: str, conversations: int, concurrency: int, prefix: str) -> 
     }
 
 
-def check_order(rasa_url: str, token: str, sent: Dict[str, List[str]]) -> List[str]:
-    """Every conversation's user messages exactly as sent, in order, each turn ending in one action_listen."""
+def conversation_problems(events: List[Dict], exchanges: List[Exchange]) -> List[str]:
+    """What the tracker's events lack, compared with what the patient sent and got back; [] if nothing.
+
+    Every message sent is there once, in order; each turn is whole (the bot's answer, then exactly one
+    action_listen); and the bot's messages stored for each turn are exactly the reply the patient got,
+    in order. A reply's first messages may come before its user event: those of a session start (the
+    disclaimer), which Rasa runs, and stores, before it logs the message that started the session.
+    """
+    users = [e.get("text") for e in events if e["event"] == "user"]
+    sent = [text for text, _ in exchanges]
+    if not users:
+        return [f"no user message stored ({len(events)} events: {[e['event'] for e in events][:6]}...)"]
+    if users != sent:
+        return [f"messages {users} != sent {sent}"]
+    problems = []
+    # Segments: the events before the first message, then after each message until the next one.
+    segments: List[List[Dict]] = [[]]
+    for event in events:
+        if event["event"] == "user":
+            segments.append([])
+        else:
+            segments[-1].append(event)
+    head = [e.get("text") for e in segments[0] if e["event"] == "bot"]
+    for number, ((text, reply), segment) in enumerate(zip(exchanges, segments[1:], strict=True)):
+        listens = [i for i, e in enumerate(segment) if e["event"] == "action" and e["name"] == LISTEN]
+        if not listens:
+            problems.append(f"turn {number} ({text!r}) is not whole: no action_listen after it")
+            break
+        own, rest = segment[: listens[0] + 1], segment[listens[0] + 1:]
+        stored = head + [e.get("text") for e in own if e["event"] == "bot"]
+        if not stored:
+            problems.append(f"turn {number} ({text!r}) has no answer stored")
+        if stored != reply:
+            problems.append(f"turn {number} ({text!r}): the reply got {reply} != stored {stored}")
+        later_listens = [e for e in rest if e["event"] == "action" and e["name"] == LISTEN]
+        if number == len(exchanges) - 1 and rest:
+            problems.append(f"turn {number} ({text!r}) is followed by {[e['event'] for e in rest]}")
+        elif (rest and not any(e["event"] == "session_started" for e in rest)) or len(later_listens) > 1:
+            problems.append(f"turn {number} ({text!r}) is not whole: {[e['event'] for e in rest]} after it")
+        head = [e.get("text") for e in rest if e["event"] == "bot"]
+    return problems
+
+
+def check_order(rasa_urls: List[str], token: str, sent: Dict[str, List[Exchange]]) -> List[str]:
+    """Every conversation read back through every Rasa server: conversation_problems() of each."""
     problems = []
     with httpx.Client(timeout=60) as client:
-        for sender, flow in sent.items():
-            # ALL: also the events before a restart (a finished triage may restart the conversation).
-            params = {"token": token, "include_events": "ALL"}
-            events = client.get(f"{rasa_url}/conversations/{sender}/tracker", params=params).json()["events"]
-            users = [e.get("text") for e in events if e["event"] == "user"]
-            if users != flow:
-                problems.append(f"{sender}: messages {users} != sent {flow}")
-                continue
-            turns: List[List[Dict]] = []
-            for event in events:
-                if event["event"] == "user":
-                    turns.append([])
-                elif turns:
-                    turns[-1].append(event)
-            for number, turn in enumerate(turns):
-                listens = [e for e in turn if e["event"] == "action" and e["name"] == "action_listen"]
-                answered = any(e["event"] == "bot" for e in turn)
-                if not (len(listens) == 1 and turn[-1] is listens[0] and answered):
-                    problems.append(f"{sender}: turn {number} is not whole")
+        for sender, exchanges in sent.items():
+            for rasa_url in rasa_urls:
+                # ALL: also the events before a restart (a finished triage may restart the conversation).
+                params = {"token": token, "include_events": "ALL"}
+                events = client.get(f"{rasa_url}/conversations/{sender}/tracker", params=params).json()[
+                    "events"]
+                found = conversation_problems(events, exchanges)
+                problems.extend(f"{sender} via {rasa_url}: {problem}" for problem in found)
     return problems
+
+
+# What Rasa logs when it did not store a turn where it should: FailSafeTrackerStore falling back to memory
+# or to a fresh tracker, the hardened processor answering a failed message without storing it.
+STORE_FAILURES = ("Error happened when trying to", "Could not handle a message")
+
+
+def store_failures(log_dir: Path, instances: int) -> Dict[str, int]:
+    """How many times each Rasa server logged one of STORE_FAILURES."""
+    counts = {}
+    for n in range(1, instances + 1):
+        log = log_dir / f"rasa-{n}.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        counts[f"rasa-{n}"] = sum(any(p in line for p in STORE_FAILURES) for line in text.splitlines())
+    return counts
 
 
 def upstreams(access_log: Path, since: int) -> Dict[str, int]:
@@ -169,11 +227,81 @@ def upstreams(access_log: Path, since: int) -> Dict[str, int]:
     return dict(counts)
 
 
+def listener_pids(port: int) -> List[int]:
+    """The processes listening on TCP `port` (/proc/net/tcp*, then whose descriptors hold that socket)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def check_listeners(processes: Processes, rasa_urls: List[str]) -> None:
+    """Each Rasa URL is served by this round's own rasa-N (not a server left over, or anybody else's)."""
+    for number, url in enumerate(rasa_urls, start=1):
+        port = int(url.rsplit(":", 1)[1])
+        ours = processes.pids.get(f"rasa-{number}")
+        found = listener_pids(port)
+        if found != [ours]:
+            raise SystemExit(
+                f"port {port} is served by {found or 'nobody'}, not this round's rasa-{number} ({ours})"
+            )
+
+
+PY_SPY = ROOT / ".venv-tools" / "bin" / "py-spy"  # `make tools`
+
+
+def start_profilers(processes: Processes, directory: Optional[str], instances: int) -> List[subprocess.Popen]:
+    """With --profile DIR: py-spy records each Rasa server and the action server during the round.
+
+    DIR/<instances>-<program>.txt: py-spy's collapsed stacks ("frame;frame;... samples"), for
+    flamegraph.pl or speedscope; ended with SIGINT (py-spy then writes the file).
+    """
+    if not directory:
+        return []
+    if not PY_SPY.exists():
+        raise SystemExit(f"--profile needs py-spy: make tools ({PY_SPY} is missing)")
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for name, pid in processes.pids.items():
+        if name.startswith("rasa-") or name == "actions":
+            output = Path(directory) / f"{instances}-{name}.txt"
+            profilers.append(subprocess.Popen(
+                [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "50", "--nonblocking",
+                 "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return profilers
+
+
+def stop_profilers(profilers: List[subprocess.Popen]) -> None:
+    """End each py-spy (it writes its file on SIGINT)."""
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
+
+
 def one_round(instances: int, args: argparse.Namespace) -> Dict:
     """Start run-scaled.sh with `instances` Rasa servers, measure, check, stop."""
-    names = ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT")
-    ports = dict(zip(names, service_ports(4), strict=True))
-    ports["RASA_PORT"] = args.rasa_port  # fixed: the servers' ports must be consecutive
+    # Fresh ports in each round (the Rasa servers' consecutive, free when probed): a server left over from
+    # the round before, or anybody else's, can't answer in this round's place.
+    free = service_ports(4 + instances)
+    names = ("PROXY_PORT", "PROXY_TLS_PORT", "ACTION_SERVER_PORT", "WEB_PORT", "RASA_PORT")
+    ports = dict(zip(names, free[:5], strict=True))
+    rasa_urls = [f"http://127.0.0.1:{port}" for port in free[4:]]
     env = {name: str(port) for name, port in ports.items()}
     # 20 simulated patients share one address: the per-address limit would (rightly) stop them.
     env.update(RASA_INSTANCES=str(instances), DATABASE_URL="", TRACKER_STORE_URL="", LOCK_STORE_URL="",
@@ -181,24 +309,25 @@ def one_round(instances: int, args: argparse.Namespace) -> Dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-scaled-{instances}-", dir="/tmp"))
     run = SupervisedRun("run-scaled.sh", workdir, env).start()
     proxy = f"http://127.0.0.1:{ports['PROXY_PORT']}"
-    rasa = f"http://127.0.0.1:{ports['RASA_PORT']}"
     try:
         print(f"[{instances} Rasa] starting run-scaled.sh (logs in {workdir}/log) ...", flush=True)
         run.wait_for(f"{proxy}/health", 300, "web app through the proxy")
-        for offset in range(instances):
-            status = f"http://127.0.0.1:{args.rasa_port + offset}/status?token={run.api_token}"
-            run.wait_for(status, 600, "Rasa")
+        for rasa in rasa_urls:
+            run.wait_for(f"{rasa}/status?token={run.api_token}", 600, "Rasa")
         url = f"{proxy}/webhooks/rest/webhook"
         print(f"[{instances} Rasa] warming up ...", flush=True)
         asyncio.run(drive(url, instances * 8, args.concurrency, "warm"))
         processes = Processes(run)
+        check_listeners(processes, rasa_urls)
         access_log = workdir / "log" / "nginx-access.log"
         offset = access_log.stat().st_size
         before, machine_before, client_before = processes.sample(), machine_cpu(), time.process_time()
         print(f"[{instances} Rasa] {args.conversations} conversations, {args.concurrency} at a time ...",
               flush=True)
+        profilers = start_profilers(processes, args.profile, instances)
         figures = asyncio.run(drive(url, args.conversations, args.concurrency, f"scaled{instances}"))
         after, machine_after = processes.sample(), machine_cpu()
+        stop_profilers(profilers)
         seconds = figures["seconds"]
         cpu = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
         cpu["bench client"] = round(time.process_time() - client_before, 1)  # the simulated patients
@@ -211,7 +340,8 @@ def one_round(instances: int, args: argparse.Namespace) -> Dict:
         time.sleep(1)  # nginx writes a request's log line once it is done
         figures["upstreams"] = upstreams(access_log, offset)
         print(f"[{instances} Rasa] reading back {len(figures['sent'])} conversations ...", flush=True)
-        figures["order_problems"] = check_order(rasa, run.api_token, figures.pop("sent"))
+        figures["order_problems"] = check_order(rasa_urls, run.api_token, figures.pop("sent"))
+        figures["store_failures_logged"] = store_failures(workdir / "log", instances)
         return figures
     finally:
         run.stop()
@@ -224,8 +354,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", 20)))
     parser.add_argument("--conversations", type=int, default=int(os.environ.get("BENCH_CONVERSATIONS", 150)))
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("BENCH_RASA_PORT", 17305)))
     parser.add_argument("--out", default=str(ROOT / "results" / "bench-scaled.json"))
+    parser.add_argument("--profile", metavar="DIR", default=os.environ.get("BENCH_PROFILE"),
+                        help="py-spy each Rasa server and the action server during each round (make tools)")
     args = parser.parse_args(argv)
 
     rounds = {n: one_round(n, args) for n in (1, 2)}
@@ -235,7 +366,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "p95": round(two["p95_ms"] / one["p95_ms"], 2),
         "p50": round(two["p50_ms"] / one["p50_ms"], 2),
     }
-    intact = all(not r["order_problems"] and r["errors"] == 0 for r in rounds.values())
+    intact = all(not r["order_problems"] and r["errors"] == 0 and not any(r["store_failures_logged"].values())
+                 for r in rounds.values())
     met = {"throughput": ratios["throughput"] >= TARGETS["throughput_ratio_min"],
            "p95": ratios["p95"] <= TARGETS["p95_ratio_max"], "nothing_lost_or_reordered": intact}
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -253,6 +385,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         busiest = sorted(r["cpu_share_of_round"].items(), key=lambda kv: -kv[1])
         shares = ", ".join(f"{k} {v}" for k, v in busiest)
         print(f"  {n} Rasa: CPU cores used per process: {shares}; requests per Rasa server: {r['upstreams']}")
+        if any(r["store_failures_logged"].values()):
+            print(f"  {n} Rasa: tracker store failures logged: {r['store_failures_logged']}")
+        if r["order_problems"]:
+            print(f"  {n} Rasa: {len(r['order_problems'])} problems reading the conversations back, e.g.:")
         for problem in r["order_problems"][:5]:
             print(f"  {n} Rasa: {problem}")
     print(f"ratios 2/1: throughput {ratios['throughput']} (target >= {TARGETS['throughput_ratio_min']}), "
