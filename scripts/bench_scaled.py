@@ -4,12 +4,15 @@ Each round starts the real `scripts/run-scaled.sh` (private PostgreSQL tracker s
 Redis lock store, nginx in front; tests/integration/supervised.py) with RASA_INSTANCES=1, then 2, and drives
 CONCURRENCY patients at once through the proxy's REST channel, each through a whole triage conversation
 (scripts/bench.py's flows, each message sent when the previous reply arrived). Afterwards every
-conversation's tracker is read back: its messages all there, once, in the order sent, each turn whole.
-Also reported: where nginx sent the requests, and the CPU seconds each process used during the round
-(what limits the throughput), with the machine's CPU use by everything else.
+conversation's tracker is read back through every Rasa server: its messages all there, once, in the order
+sent, each turn whole, and each turn's stored bot messages exactly the reply the patient got (a reply that
+was sent but not stored, e.g. after a tracker store failure, counts). Also reported: where nginx sent the
+requests, the CPU seconds each process used during the round (what limits the throughput), with the
+machine's CPU use by everything else, and tracker store failures in the Rasa servers' logs.
 
     make bench-scaled                                     # 20 at a time, 150 conversations per round
     BENCH_CONCURRENCY=20 BENCH_CONVERSATIONS=100 make bench-scaled
+    BENCH_PROFILE=results/profile make bench-scaled       # + py-spy stacks of each server (make tools)
 """
 
 from __future__ import annotations
