@@ -85,10 +85,11 @@ def install(server: bool) -> None:
 
     if not rasa.__version__.startswith(SUPPORTED_RASA):
         raise SystemExit(f"clinic-rasa supports Rasa {SUPPORTED_RASA}x, not {rasa.__version__}.")
-    from clinic.hardening import http, speedups
+    from clinic.hardening import http, speedups, stores
     from clinic.hardening.processor import HardenedMessageProcessor
 
     speedups.install()
+    stores.install_strict_tracker_store()
 
     # The agent builds its processor from this name when it loads the model.
     rasa.core.agent.MessageProcessor = HardenedMessageProcessor

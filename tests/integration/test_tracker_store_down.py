@@ -1,0 +1,55 @@
+"""Fault: the tracker store's PostgreSQL goes down mid-conversation and comes back (a real server).
+
+Rasa's own wrapper would start the conversation again as a new one and keep the turn in one server's
+memory (clinic/hardening/stores.py StrictTrackerStore): instead the patient is told the service is
+unavailable, nothing is stored, and once the database is back the conversation carries on where it was.
+"""
+
+import pytest
+
+from tests.integration.chat import new_sender, texts
+from tests.integration.servers import RunningAssistant
+from tests.postgres import fresh_database, stoppable_server
+
+pytestmark = pytest.mark.integration
+
+UNAVAILABLE = "unavailable right now"
+
+
+@pytest.fixture(scope="module")
+def tracker_server():
+    """A PostgreSQL server of this module's own, so that it can be stopped without harming other tests."""
+    with stoppable_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def assistant_on_postgres_tracker(tracker_server, tmp_path_factory):
+    with fresh_database(tracker_server.url) as url:
+        running = RunningAssistant(
+            workdir=tmp_path_factory.mktemp("tracker-pg"), extra_env={"TRACKER_STORE_URL": url},
+        ).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def test_tracker_store_down_then_back(assistant_on_postgres_tracker, tracker_server):
+    assistant = assistant_on_postgres_tracker
+    patient = new_sender("trackerdown")
+    assert "hard" in texts(assistant.say(patient, "I have a white bump"))
+
+    tracker_server.stop()
+    try:
+        reply = texts(assistant.say(patient, "it's hard"))
+        assert UNAVAILABLE in reply, reply
+        assert "not a diagnosis" not in reply.lower()  # not started again as a new conversation
+    finally:
+        tracker_server.resume()
+
+    # Back: the same conversation, the triage's next question; the turn during the outage was not stored.
+    reply = texts(assistant.say(patient, "it's hard"))
+    assert "fluid" in reply, reply
+    users = [e["text"] for e in assistant.tracker(patient)["events"] if e["event"] == "user"]
+    assert users == ["I have a white bump", "it's hard"]
