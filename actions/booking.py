@@ -39,6 +39,19 @@ def reset(*names: str) -> List[EventType]:
     return [SlotSet(name, None) for name in names]
 
 
+
+def moving(booking: BookingView) -> List[EventType]:
+    """The booking form's slots for moving `booking`: its service and name kept, a new time to choose."""
+    return [
+        SlotSet("rescheduling", booking.reference),
+        SlotSet("booking_service", booking.service_code),
+        SlotSet("patient_name", booking.patient_name),
+        SlotSet("booking_outcome", None),
+        SlotSet("booking_time", None),
+        SlotSet("booking_time_hint", None),
+        SlotSet("booking_confirmed", None),
+    ]
+
 class BookingAction(Action, ABC):
     """A booking action that never fails silently: any error becomes "please call the clinic"."""
 
@@ -352,14 +365,4 @@ class ActionManageBooking(BookingAction):
         except (handlers.BookingNotFound, handlers.BookingNotChangeable):
             dispatcher.utter_message(response="utter_booking_changed_meanwhile")
             return [SlotSet("manage_outcome", "failed"), SlotSet("manage_choice", None)]
-        return [
-            SlotSet("manage_outcome", "reschedule"),
-            SlotSet("manage_choice", None),
-            SlotSet("rescheduling", booking.reference),
-            SlotSet("booking_service", booking.service_code),
-            SlotSet("patient_name", booking.patient_name),
-            SlotSet("booking_outcome", None),
-            SlotSet("booking_time", None),
-            SlotSet("booking_time_hint", None),
-            SlotSet("booking_confirmed", None),
-        ]
+        return [SlotSet("manage_outcome", "reschedule"), SlotSet("manage_choice", None), *moving(booking)]

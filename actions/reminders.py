@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import booking_support as support
-from actions.booking import BookingAction, _confirmation_values
+from actions.booking import BookingAction, _confirmation_values, moving
 from actions.booking_support import entity_value
 from clinic.booking import handlers
 from clinic.channels.identity import TWILIO, WHATSAPP_PREFIX, output_channel_for
@@ -70,15 +70,9 @@ class ActionAnswerReminder(BookingAction):
         return [
             SlotSet("reminder_outcome", "reschedule"),
             SlotSet("reminder_answer", None),
-            SlotSet("rescheduling", booking.reference),
             SlotSet("booking_reference", booking.reference),
             SlotSet("patient_contact", phone),
-            SlotSet("booking_service", booking.service_code),
-            SlotSet("patient_name", booking.patient_name),
-            SlotSet("booking_outcome", None),
-            SlotSet("booking_time", None),
-            SlotSet("booking_time_hint", None),
-            SlotSet("booking_confirmed", None),
             SlotSet("manage_outcome", None),
             SlotSet("manage_choice", None),
+            *moving(booking),
         ]

@@ -55,8 +55,13 @@ def intent_of(tracker: Tracker) -> Optional[str]:
 
 def said_again(tracker: Tracker) -> bool:
     """Whether the patient's latest words repeat their previous message (the same interruption again)."""
-    texts = [e.get("text") for e in tracker.events if e.get("event") == "user"]
-    return len(texts) >= 2 and (texts[-1] or "").strip().lower() == (texts[-2] or "").strip().lower()
+    texts = []
+    for event in reversed(tracker.events):  # the last two messages only, not the whole conversation
+        if event.get("event") == "user":
+            texts.append((event.get("text") or "").strip().lower())
+            if len(texts) == 2:
+                return texts[0] == texts[1]
+    return False
 
 
 # A change of course rather than a question: taken as one only when the classifier is fairly sure, so

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -354,10 +355,16 @@ def _settle(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
 
 def read(text: str) -> List[Finding]:
     """Every fact in one message (this module's matcher, misspellings included, + the shared scope)."""
+    return list(_read(text))
+
+
+@lru_cache(maxsize=1024)
+def _read(text: str) -> Tuple[Finding, ...]:
+    """`read`, once per text: a form run reads one message for each slot, the safety and the screening."""
     toks = tokens(text)
     exact = find_mentions(toks)
     taken = [i for m in exact for i in range(m.start, m.end)]
-    return interpret(toks, exact + misspelt_mentions(toks, taken))
+    return tuple(interpret(toks, exact + misspelt_mentions(toks, taken)))
 
 
 def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:
