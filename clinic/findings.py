@@ -237,7 +237,11 @@ def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
     if mention.kind == "location":
         return False
     after = toks[mention.end:mention.end + 2]
-    return len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES
+    if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES):
+        return False
+    rest = " " + " ".join(toks[mention.end + 1:mention.end + 5]) + " "
+    # "hard? not sure" does not deny
+    return not any(rest.startswith(" " + " ".join(tokens(p)) + " ") for p in UNSURE_PHRASES)
 
 
 # Red flags whose clause names a place the sign reaches, not where the bump is.
@@ -287,6 +291,7 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     unsure_clauses = {clause_of[m.start]: m for m in mentions if m.kind == UNSURE}
     findings: List[Finding] = []
     answered: Set[Tuple[int, str]] = set()
+    denied: Set[str] = set()
     for m in mentions:
         if m.kind in (UNSURE, NEUTRAL):
             continue
@@ -310,6 +315,12 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
             cue = "hypothetical"  # "could this bump on my chin start bleeding if i leave it?"
         if m.kind == "location" and _where_a_sign_reaches(mentions, m, clause_of):
             continue  # "the redness is spreading up my neck": where the redness goes, not the bump
+        untried = cue == "negated" and _untried(toks, at, m)
+        if m.kind in ("hardness", "fluid") and (_wondered(toks, m) or untried):
+            findings.append(Finding(m.start, m.end, m.kind, UNSURE))  # "no idea how hard it is", "not tried"
+            continue
+        if cue == "negated" and m.kind == "red_flag":
+            denied.add(m.value)
         if not cue:
             findings.append(Finding(m.start, m.end, m.kind, m.value))
         elif cue == "negated" and m.kind in _FLIP and _already_negative(toks, m):
@@ -319,7 +330,80 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     for unsure in unsure_clauses.values():
         if not any(start == unsure.start for start, _ in answered):
             findings.append(Finding(unsure.start, unsure.end, UNSURE, UNSURE))
+    findings = _told_not_asked(toks, findings, denied)
     return _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
+
+
+# "know if it's hard", "tell how hard", "say whether there's pus": the fact is wondered about, not told.
+WONDERING = frozenset({"know", "tell", "say", "sure", "judge", "check", "guess", "wondering", "wonder"})
+WHETHER = frozenset({"if", "whether", "how"})
+# A negated attempt says nothing came of no attempt: "haven't tried squeezing", "not attempted to express".
+ATTEMPTS = frozenset({"tried", "try", "attempted", "attempt", "dared", "dare", "squeezed", "touched"})
+
+
+def _wondered(toks: Sequence[str], mention: Mention) -> bool:
+    """Whether the mention follows "know if" / "tell how" / "sure whether" in its clause."""
+    for i in range(mention.start - 1, max(-1, mention.start - 6), -1):
+        if toks[i] in PUNCTUATION:
+            return False
+        if toks[i] in WHETHER and i > 0 and toks[i - 1] in WONDERING:
+            return True
+    return False
+
+
+def _untried(toks: Sequence[str], cue_at: int, mention: Mention) -> bool:
+    """Whether the negation before a fluid or hardness word negates trying, not the fact.
+
+    "I have not attempted to express anything", "haven't tried squeezing it".
+    """
+    return cue_at >= 0 and any(word in ATTEMPTS for word in toks[cue_at + 1:mention.start])
+
+
+def _sentences(toks: Sequence[str]) -> List[Tuple[int, int, bool]]:
+    """(start, end, is a question) of each sentence: split at . ! ? ; and new lines."""
+    spans, start = [], 0
+    for i, word in enumerate(toks):
+        if word in (".", "!", "?", ";", "\n"):
+            if i > start:
+                spans.append((start, i + 1, word == "?"))
+            start = i + 1
+    if start < len(toks):
+        spans.append((start, len(toks), False))
+    return spans
+
+
+def _told_not_asked(toks: Sequence[str], found: List[Finding], denied: Set[str]) -> List[Finding]:
+    """Drop what a question only names when the message answers it too.
+
+    "fluid? like pus? no nothing" = no fluid; "what counts as bleeding? it doesn't bleed" = no bleeding.
+    A red flag named in a question stays unless the message denies that same sign.
+    """
+    questions = [(a, b) for a, b, asked in _sentences(toks) if asked]
+    if not questions:
+        return found
+
+    def asked(f: Finding) -> bool:  # a denial answers at once: "pus? no" is told
+        return not f.negated and any(a <= f.start < b for a, b in questions)
+
+    told = {f.entity for f in found if not asked(f)}
+    last = [w for w in toks[questions[-1][1]:] if w not in PUNCTUATION]
+    answer = bare_yes_no(" ".join(last)) if last and "fluid" not in told else None
+    asked_fluid = [f for f in found if f.entity == "fluid" and asked(f)]
+    if answer and asked_fluid:  # "pus? like the yellow stuff? nah none"
+        found = [f for f in found if f not in asked_fluid]
+        found.append(Finding(asked_fluid[0].start, len(toks), "fluid", answer, negated=answer == "no"))
+    kept = []
+    for f in found:
+        if asked(f) and f.entity in ("hardness", "fluid", "location") and f.entity in told:
+            continue
+        if asked(f) and f.entity in ("hardness", "fluid") and UNSURE in told:  # "hard? not sure"
+            if not any(k.entity == f.entity for k in kept):
+                kept.append(Finding(f.start, f.end, f.entity, UNSURE))
+            continue
+        if asked(f) and f.entity == "red_flag" and f.value in denied:
+            continue
+        kept.append(f)
+    return kept
 
 
 ALTERNATIVES = frozenset({"or", "/", ","})  # "hard or soft?": offered, not chosen
@@ -674,6 +758,7 @@ def bare_yes_no(text: str) -> Optional[str]:
     """
     words = [t for t in tokens(text) if t not in PUNCTUATION]
     toks = [respelled(t) for t in words if t not in BARE_FILLER]  # "nuthing"
+    toks = _without_attempt(toks)  # "nope nothing, tried squeezing", "nothing, even with tweezers"
     if not toks or len(toks) > 3:
         return None
     if all(t in NEGATION_CUES for t in toks):
@@ -681,6 +766,24 @@ def bare_yes_no(text: str) -> Optional[str]:
     if all(t in BARE_YES for t in toks):
         return "yes"
     return None
+
+
+# What was tried, after a bare "nothing": "nothing, tried squeezing", "nowt even with tweezers".
+TRIED_WITH = frozenset({"tried", "trying", "squeezing", "squeezed", "pressing", "pressed", "popping",
+                        "poking", "tweezers", "needle", "pin", "nails", "fingernails", "fingers"})
+ATTEMPT_TAIL = TRIED_WITH | frozenset({"even", "with", "a", "it", "i", "when", "if", "have", "'ve", "hard",
+                                       "my", "to", "squeeze", "press", "pop", "them", "and", "after", "by"})
+
+
+def _without_attempt(toks: List[str]) -> List[str]:
+    """`toks` without a closing account of what was tried, when one follows a negation."""
+    for cut in range(1, len(toks)):
+        tail = toks[cut:]
+        if toks[cut - 1] in ("not", "never", "n't"):
+            continue  # "not tried", "never squeezed it": nothing was tried
+        if toks[cut - 1] in NEGATION_CUES and set(tail) <= ATTEMPT_TAIL and set(tail) & TRIED_WITH:
+            return toks[:cut]
+    return toks
 
 
 NONE_OF_THEM = frozenset({"none", "any", "one", "nowt", "nothing", "neither", "signs", "sign"})

@@ -21,6 +21,13 @@ Rules, in order:
   question ("none but is it cancer??", "no bleeding no fever nothing") -> inform;
 - none of the warning signs: deny, but the words answer the warning-signs question with "none of
   those", "nah none", "not one of them" -> inform (the contract's answer to a question);
+- facts over a weak guess: any other intent below WEAK (0.6), when the message states a fact and asks
+  nothing ("No, there is no discharge." guessed as a price question) -> describe_bump or inform;
+- a place is no time: choose_time, but the message names a place and no day or time ("earlobe") ->
+  describe_bump or inform;
+- told what was tried: ask_squeeze / ask_self_extract / ask_pain, but a short answer without a question
+  says what was tried and that nothing came of it or that the patient can't tell ("nope nothing, tried
+  squeezing", "havent tried squeezing so dunno") -> inform;
 - a thumb: a message that is only a thumbs-up (or OK) emoji is affirm, only a thumbs-down is deny.
 """
 
@@ -39,6 +46,7 @@ SAFETY_QUESTIONS = frozenset({"ask_squeeze", "ask_self_extract"})
 TEAM_QUESTIONS = frozenset({"ask_children", "ask_pregnancy", "ask_cause", "ask_recurrence", "ask_aftercare"})
 DESCRIBING = frozenset({"hardness", "fluid", "location"})
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
+WEAK = 0.6  # a guess this low loses to a stated fact when the message asks nothing
 DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
 ANSWER_WORDS = 6  # one fact in at most this many words answers a question
 THUMBS_UP = frozenset({"\U0001f44d", "\U0001f44c", "\u2705", "\U0001f44f"})  # thumbs up, OK hand, check, clap
@@ -60,8 +68,28 @@ def _words(text: str) -> List[str]:
 
 
 def asks_something(text: str) -> bool:
-    """Whether the message is a question: a question mark, or a question's words ("can i", "is it ok")."""
-    return "?" in text or findings.has_question_words(text)
+    """Whether the message is a question: a question mark, or a question's words ("can i", "is it ok").
+
+    A one- or two-word echo of the question before the answer asks nothing: "where? my nose, i said".
+    """
+    if findings.has_question_words(text):
+        return True
+    if "?" not in text:
+        return False
+    head, _, rest = text.partition("?")
+    return len(_words(head)) > 2 or "?" in rest or not _words(rest)
+
+
+# A short answer that tells what was tried ("nope nothing, tried squeezing", "havent tried squeezing so
+# dunno"), taken by the classifier for a question about squeezing or pain.
+ATTEMPT_ANSWER_WORDS = 10
+TOLD_ATTEMPTS = frozenset({
+    "tried", "squeezed", "popped", "pressed", "poked", "picked", "attempted", "trying"})
+TIME_WORDS = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed",
+    "thu", "thurs", "fri", "sat", "sun", "today", "tomorrow", "tonight", "morning", "afternoon", "evening",
+    "am", "pm", "week", "weekend", "next", "noon", "midday", "lunchtime", "asap", "soon", "earliest",
+    "latest"})
 
 
 def describing_intent(text: str, entities: Iterable[str], current: Optional[str] = None) -> str:
@@ -127,12 +155,35 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         return None
     if confidence < FALLBACK_THRESHOLD and describes:
         return Decision(DESCRIBE, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
+        return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15,
+                        "facts over a weak guess")
+    if intent == "choose_time" and describes and not _names_a_time(text):  # "earlobe"
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "a place is no time")
+    if intent in SAFETY_QUESTIONS | {"ask_pain"} and _tells_an_attempt(text):
+        return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "told what was tried")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
     if intent == "deny" and answers_screening and findings.names_none_of_them(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "none of the warning signs")
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None
+
+
+def _names_a_time(text: str) -> bool:
+    words = _words(text)
+    return any(any(c.isdigit() for c in w) for w in words) or bool(set(words) & TIME_WORDS)
+
+
+def _tells_an_attempt(text: str) -> bool:
+    """A short answer, no question, that says what was tried or that nothing came out."""
+    words = _words(text)
+    if len(words) > ATTEMPT_ANSWER_WORDS or asks_something(text) or findings.names_a_bump(text):
+        return False
+    told = bool(set(words) & (TOLD_ATTEMPTS | findings.TRIED_WITH))
+    return told and (findings.bare_yes_no(text) is not None or findings.unsure_in(text)
+                     or any(w in findings.NEGATION_CUES for w in words))
 
 
 def _thumb(text: str) -> Optional[str]:

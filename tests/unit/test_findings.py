@@ -457,3 +457,51 @@ def test_every_urgent_independent_conversation_states_its_red_flag_in_words_the_
             if not any(said):
                 missed.append(c["id"])
     assert missed == []
+
+
+@pytest.mark.parametrize("text, facts", [
+    ("pus? like the yellow stuff? nah none", [("fluid", "no")]),
+    ("soft? hmm. its firm actually", [("hardness", "hard")]),
+    ("what do you mean by bleeding? it has never bled", []),
+    ("hard? not sure tbh", [("hardness", "unsure"), ("unsure", "unsure")]),
+    ("on my chin? i think so", [("location", "chin")]),  # a hedged place is still the place
+    ("is it bleeding? yes, a bit", [("red_flag", "bleeding")]),  # a red flag named in a question stays
+])
+def test_a_question_only_names_what_the_rest_of_the_message_answers(text, facts):
+    assert [(f.entity, f.value) for f in findings.read(text)] == facts
+
+
+@pytest.mark.parametrize("text, entity", [
+    ("no clue how hard it is, its on my back", "hardness"),
+    ("couldnt tell you whether theres pus in it", "fluid"),
+    ("i not know if is soft", "hardness"),
+    ("I have not attempted to express anything from it", "fluid"),
+    ("havent tried so couldnt say if anything comes out", "fluid"),
+])
+def test_wondering_or_not_trying_is_unsure(text, entity):
+    assert (entity, "unsure") in [(f.entity, f.value) for f in findings.read(text)]
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("its like a tiny little bead", "hardness", "hard"),
+    ("feels like a small pebble", "hardness", "hard"),
+    ("pressed it and nothing", "fluid", "no"),
+    ("i try to squeeze, not come out nothing", "fluid", "no"),
+    ("its got bigger, increased in size in a week", "red_flag", "fast_growth"),
+    ("my sight on that side is like in a fog", "red_flag", "vision_changes"),
+])
+def test_similes_attempts_and_everyday_signs(text, entity, value):
+    assert (entity, value) in [(f.entity, f.value) for f in findings.read(text)]
+
+
+def test_squeezing_hard_is_no_hardness():
+    assert findings.hardness_from_text("i squeezed it hard and nothing") is None
+    assert findings.fluid_from_text("i squeezed it hard and nothing") == "no"
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("nah nothing, tried squeezing", "no"), ("nowt even with a needle", "no"),
+    ("no, not tried", None), ("nothing", "no"),
+])
+def test_a_bare_no_may_say_what_was_tried(text, answer):
+    assert findings.bare_yes_no(text) == answer

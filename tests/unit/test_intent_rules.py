@@ -158,3 +158,37 @@ def test_a_parent_describing_a_childs_bump_is_a_description_not_a_question_for_t
     text = "my toddler has tiny hard white bumps on his nose"
     assert decided("ask_children", text, confidence=0.85) == DESCRIBE
     assert decided("ask_children", "can you treat my 9 year old?", confidence=0.85) is None
+
+
+@pytest.mark.parametrize("text, classified", [
+    ("no, tried squeezing it and nothing", "ask_squeeze"),
+    ("nowt, even with the tweezers", "ask_self_extract"),
+    ("not tried pressing it so couldnt say", "ask_squeeze"),
+    ("nothing came of it, i only hurt my nail trying", "ask_pain"),
+])
+def test_an_answer_telling_what_was_tried_is_an_answer(text, classified):
+    assert decided(classified, text, 0.97) == INFORM
+
+
+@pytest.mark.parametrize("text", ["ive tried squeezing, can i use a needle?",
+                                  "should i try squeezing it again",
+                                  "i tried squeezing the white spot on my chin, should i keep going?"])
+def test_a_squeeze_question_after_an_attempt_stays_a_question(text):
+    assert decided("ask_squeeze", text, 0.97) is None
+
+
+def test_a_stated_fact_beats_a_weak_guess_of_another_intent():
+    assert decided("ask_prices", "No, there's no discharge at all.", 0.5) == INFORM
+    assert decided("ask_prices", "No, there's no discharge at all.", 0.9) is None  # a sure guess stands
+    assert decided("ask_prices", "how much is it for the one on my nose?", 0.5) is None  # asked
+
+
+def test_a_place_is_no_time():
+    assert decided("choose_time", "earlobe", 0.92) == INFORM
+    assert decided("choose_time", "my chin, tuesday at 3", 0.92) is None
+
+
+@pytest.mark.parametrize("text", ["where? on my nose, like i said", "fluid? none at all"])
+def test_an_echo_of_the_question_asks_nothing(text):
+    assert not intent_rules.asks_something(text)
+    assert intent_rules.asks_something("where is it you mean? on my nose?")
