@@ -331,7 +331,7 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         if not any(start == unsure.start for start, _ in answered):
             findings.append(Finding(unsure.start, unsure.end, UNSURE, UNSURE))
     findings = _told_not_asked(toks, findings, denied)
-    return _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
+    return _the_one_asked_about(toks, _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity))))
 
 
 # "know if it's hard", "tell how hard", "say whether there's pus": the fact is wondered about, not told.
@@ -449,6 +449,45 @@ def _read(text: str) -> Tuple[Finding, ...]:
     exact = find_mentions(toks)
     taken = [i for m in exact for i in range(m.start, m.end)]
     return tuple(interpret(toks, exact + misspelt_mentions(toks, taken)))
+
+
+PLACING = frozenset({"on", "by", "under", "near", "in", "above", "below", "next", "beside", "at", "round",
+                     "around"})
+
+
+def _the_one_asked_about(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
+    """Of two bumps in two places, the one the patient says they ask about, with its own facts.
+
+    "a hard dot under my eye and a spot on my chin, the chin one is the one i want to ask about" is
+    about the chin: the eye one's hardness is not the chin one's. Red flags are kept, whichever bump.
+    Without such words, both places stay (and the eye area wins: see `_place`).
+    """
+    places = [f for f in found if f.entity == "location"]
+    if len({f.value for f in places}) < 2:
+        return found
+    chosen = None
+    for f in places:
+        before = toks[f.start - 1] if f.start else ""
+        if before == "the" and toks[f.end:f.end + 1] in (["one"], ["ones"]):  # "the chin one"
+            chosen = f
+        elif any(toks[i:i + 2] in (["the", "one"], ["the", "ones"]) and toks[i + 2] in PLACING
+                 for i in range(max(0, f.start - 5), f.start - 2)):  # "the one on my cheek"
+            chosen = f
+    if chosen is None:
+        return found
+
+    clause, clause_of = 0, []
+    for word in toks:
+        clause += _breaks_clause(word)
+        clause_of.append(clause)
+
+    def nearest_place(f: Finding) -> str:  # in its own clause first: "a hard one on my forehead"
+        return min(places, key=lambda p: (clause_of[p.start] != clause_of[f.start], abs(p.start - f.start),
+                                          p.start)).value
+
+    return [f for f in found
+            if not (f.entity == "location" and f.value != chosen.value)
+            and not (f.entity in ("hardness", "fluid") and nearest_place(f) != chosen.value)]
 
 
 def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:

@@ -505,3 +505,17 @@ def test_squeezing_hard_is_no_hardness():
 ])
 def test_a_bare_no_may_say_what_was_tried(text, answer):
     assert findings.bare_yes_no(text) == answer
+
+
+@pytest.mark.parametrize("text, facts", [
+    ("got a hard dot under my eye and a spot on my chin, the chin one is the one im asking about",
+     findings.Findings(None, None, "chin", [])),
+    ("a squishy one on my nose and a firm one on my forehead, its the forehead one that bugs me",
+     findings.Findings("hard", None, "forehead", [])),
+    ("one on my cheek that's soft and one by my eye, asking about the one on my cheek",
+     findings.Findings("soft", None, "cheek", [])),
+    ("a hard one by my eye and one on my chin thats bleeding, the chin one please",
+     findings.Findings(None, None, "chin", ["bleeding"])),  # a red flag stays, whichever bump
+])
+def test_of_two_bumps_the_one_asked_about_keeps_its_own_facts(text, facts):
+    assert findings.findings_from_text(text) == facts
