@@ -15,34 +15,16 @@ no                  anything else           uncertain
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Iterable, Optional
 
+from clinic.contract import Fluid, Hardness, Location, RedFlag, TriageResult
 
-class TriageResult(str, Enum):
-    """The outcome of a triage, as stored in the `triage_result` slot."""
+__all__ = ["FLUID_VALUES", "HARDNESS_VALUES", "LOCATION_VALUES", "RED_FLAG_VALUES", "TriageResult", "assess"]
 
-    MILIA = "milia"
-    PUSTULE = "pustule"
-    UNCERTAIN = "uncertain"
-    URGENT = "urgent"
-
-
-HARDNESS_VALUES = ("hard", "soft", "unsure")
-FLUID_VALUES = ("yes", "no", "unsure")
-LOCATION_VALUES = (
-    "eye_area", "nose", "cheek", "forehead", "chin", "lip_mouth", "neck", "body", "other",
-)
-RED_FLAG_VALUES = (
-    "bleeding",
-    "fast_growth",
-    "colour_change",
-    "spreading_redness",
-    "fever",
-    "severe_pain",
-    "vision_changes",
-    "swollen_eye",
-)
+HARDNESS_VALUES = Hardness.values()
+FLUID_VALUES = Fluid.values()
+LOCATION_VALUES = Location.values()
+RED_FLAG_VALUES = RedFlag.values()
 
 
 def assess(
@@ -57,8 +39,8 @@ def assess(
     """
     if any(flag for flag in red_flags or ()) or warning_signs_unclear:
         return TriageResult.URGENT
-    if hardness == "hard" and fluid == "no":
+    if hardness == Hardness.HARD and fluid == Fluid.NO:
         return TriageResult.MILIA
-    if hardness == "soft" and fluid == "yes":
+    if hardness == Hardness.SOFT and fluid == Fluid.YES:
         return TriageResult.PUSTULE
     return TriageResult.UNCERTAIN
