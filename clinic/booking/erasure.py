@@ -12,6 +12,7 @@ from typing import Iterable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from clinic.contract import BookingStatus
 from clinic.db.booking import Booking, Patient
 from clinic.db.outbox import OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
@@ -66,8 +67,9 @@ def erase_sender(db: Session, sender_id: str) -> int:
     now = datetime.now(timezone.utc)
     bookings = list(db.scalars(select(Booking).where(Booking.sender_id == sender_id)))
     for booking in bookings:
-        if booking.status == "booked" and booking.starts_at > now:
-            booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, "patient"
+        if booking.status == BookingStatus.BOOKED and booking.starts_at > now:
+            booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+            booking.cancelled_by = "patient"
             booking.slots = []
         _forget(booking)
     _forget_messages(db, [b.reference for b in bookings], cancel_queued=True)

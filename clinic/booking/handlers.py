@@ -26,13 +26,17 @@ from clinic.booking.contact import Contact, InvalidContact, parse_contact
 from clinic.booking.reference import find_reference, new_reference
 from clinic.booking.schedule import ScheduleConfig
 from clinic.booking.unit_of_work import UnitOfWorkFactory
+from clinic.contract import STANDING_STATUSES, BookingStatus, Slot
 from clinic.db.booking import Booking
 from clinic.db.outbox import REMINDER_REPLIES
 from clinic.db.waitlist import WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
-TRIAGE_FIELDS = ("triage_result", "bump_hardness", "bump_fluid", "bump_location")
+# The triage slots a booking keeps, as the columns of `bookings` are named.
+TRIAGE_FIELDS = tuple(
+    s.value for s in (Slot.TRIAGE_RESULT, Slot.BUMP_HARDNESS, Slot.BUMP_FLUID, Slot.BUMP_LOCATION)
+)
 INSERT_ATTEMPTS = 3
 # An SMS reminder takes a reply (C, X, R) this long after it was sent, while its appointment is to come.
 REMINDER_REPLY_WINDOW = timedelta(hours=48)
@@ -275,7 +279,7 @@ def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, now: datetime)
                         patient=uow.bookings.patient_for(request.name, request.contact),
                         starts_at=start,
                         ends_at=start + service.duration,
-                        status="booked",
+                        status=BookingStatus.BOOKED,
                         sender_id=(request.sender_id or None) and request.sender_id[:255],
                         **triage,
                     )
@@ -324,13 +328,13 @@ def find_booking(uow_factory: UnitOfWorkFactory, reference_text: str, contact_te
 
 
 def _ensure_changeable(booking: Booking, schedule: Schedule, now: datetime) -> None:
-    if booking.status != "booked" or booking.starts_at <= now:
+    if booking.status != BookingStatus.BOOKED or booking.starts_at <= now:
         raise BookingNotChangeable(view(booking, schedule))
 
 
 def _cancel(booking: Booking, uow, by: str, now: datetime) -> None:  # noqa: ANN001
     freed = Freed.of(booking)
-    booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, by
+    booking.status, booking.cancelled_at, booking.cancelled_by = BookingStatus.CANCELLED, now, by
     uow.bookings.release(booking)
     offer_freed_time(uow, uow.bookings.schedule(), freed, now)  # the waitlist's first match, same transaction
 
@@ -391,7 +395,7 @@ def _awaiting_reply(uow, phone: str, now: datetime):  # noqa: ANN001,ANN202
     """The newest unanswered SMS reminder to `phone` (sent in the window) whose booking is still to come."""
     for reminder in uow.outbox.sent_reminders(phone, now - REMINDER_REPLY_WINDOW):
         booking = uow.bookings.get(reminder.booking_reference)
-        if booking is not None and booking.status == "booked" and booking.starts_at > now \
+        if booking is not None and booking.status == BookingStatus.BOOKED and booking.starts_at > now \
                 and booking.patient.contact == phone:
             return reminder, booking
     return None
@@ -584,7 +588,7 @@ def answer_waitlist_offer(
         booking = Booking(
             reference=new_reference(), service_id=service.id, practitioner_id=practitioners[0],
             patient=uow.bookings.patient_for(entry.patient_name, Contact("phone", phone)),
-            starts_at=start, ends_at=start + service.duration, status="booked",
+            starts_at=start, ends_at=start + service.duration, status=BookingStatus.BOOKED,
             sender_id=entry.sender_id or phone,
         )
         try:
@@ -627,7 +631,7 @@ def cancel_by_clinic(uow_factory: UnitOfWorkFactory, reference_text: str, now: d
     with uow_factory() as uow:
         booking = _by_reference(uow, reference_text)
         schedule = uow.bookings.schedule()
-        if booking.status != "booked":
+        if booking.status != BookingStatus.BOOKED:
             raise BookingNotChangeable(view(booking, schedule))
         _cancel(booking, uow, "clinic", now)
         cancelled = view(booking, schedule)
@@ -640,7 +644,7 @@ def _mark(uow_factory: UnitOfWorkFactory, reference_text: str, status: str, now:
     with uow_factory() as uow:
         booking = _by_reference(uow, reference_text)
         schedule = uow.bookings.schedule()
-        if booking.status not in ("booked", "attended", "no_show") or booking.starts_at > now:
+        if booking.status not in STANDING_STATUSES or booking.starts_at > now:
             raise BookingNotChangeable(view(booking, schedule))
         booking.status = status
         marked = view(booking, schedule)
@@ -650,12 +654,12 @@ def _mark(uow_factory: UnitOfWorkFactory, reference_text: str, status: str, now:
 
 def mark_attended(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
     """The patient came (only once the appointment has started)."""
-    return _mark(uow_factory, reference_text, "attended", now)
+    return _mark(uow_factory, reference_text, BookingStatus.ATTENDED, now)
 
 
 def mark_no_show(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
     """The patient didn't come; the time stays held (it has passed)."""
-    return _mark(uow_factory, reference_text, "no_show", now)
+    return _mark(uow_factory, reference_text, BookingStatus.NO_SHOW, now)
 
 
 # --- listing (CLI, staff console) -------------------------------------------------------------
@@ -667,7 +671,7 @@ def bookings_between(
     """Bookings on the clinic's local days first_day..last_day, earliest first."""
     with uow_factory() as uow:
         schedule = uow.bookings.schedule()
-        statuses = None if include_cancelled else ("booked", "attended", "no_show")
+        statuses = None if include_cancelled else STANDING_STATUSES
         start = schedule.at(first_day, time(0, 0))
         rows = uow.bookings.between(start, schedule.at(last_day + timedelta(days=1), time(0, 0)), statuses)
         return [view(b, schedule) for b in rows]

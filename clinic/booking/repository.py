@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from clinic.booking.availability import Held, PractitionerInfo, Schedule, ServiceInfo
 from clinic.booking.contact import Contact
 from clinic.booking.schedule import ScheduleConfig
+from clinic.contract import BookingStatus
 from clinic.db.booking import (
     BookedSlot,
     Booking,
@@ -300,6 +301,6 @@ class BookingRepository:
 
     def active_after(self, moment: datetime, limit: Optional[int] = None) -> List[Booking]:
         """Bookings still to come, not cancelled, earliest first (at most `limit`)."""
-        query = (select(Booking).where(Booking.starts_at >= moment, Booking.status == "booked")
+        query = (select(Booking).where(Booking.starts_at >= moment, Booking.status == BookingStatus.BOOKED)
                  .order_by(Booking.starts_at, Booking.id))
         return list(self.session.execute(query.limit(limit) if limit else query).scalars())

@@ -30,11 +30,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
 
+from clinic.contract import BookingStatus
 from clinic.db.base import Base
 
-BOOKING_STATUSES = ("booked", "cancelled", "attended", "no_show")
+BOOKING_STATUSES = BookingStatus.values()
 # A booking holds its slots unless it is cancelled.
-ACTIVE_BOOKING = "status <> 'cancelled'"
+ACTIVE_BOOKING = f"status <> '{BookingStatus.CANCELLED}'"
 
 
 def utcnow() -> datetime:
@@ -165,7 +166,7 @@ class Booking(Base):
     patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False)
     starts_at = Column(UTCDateTime, nullable=False, index=True)
     ends_at = Column(UTCDateTime, nullable=False)
-    status = Column(String(12), nullable=False, default="booked")
+    status = Column(String(12), nullable=False, default=BookingStatus.BOOKED.value)
     sender_id = Column(String(255), nullable=True, index=True)  # the conversation that booked
     triage_result = Column(String(20), nullable=True)
     bump_hardness = Column(String(20), nullable=True)
@@ -185,7 +186,7 @@ class Booking(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('booked', 'cancelled', 'attended', 'no_show')", name="status"
+            "status IN ({})".format(", ".join(f"'{status}'" for status in BOOKING_STATUSES)), name="status"
         ),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         Index(

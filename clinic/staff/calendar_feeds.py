@@ -24,6 +24,7 @@ from icalendar import Calendar, Event, vText
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from clinic.contract import BookingStatus
 from clinic.outbox.calendar import PRODID, Venue
 from clinic.staff.models import CalendarFeed, utcnow
 
@@ -128,7 +129,7 @@ def feed_ics(practitioner_name: str, bookings: Sequence[BookingView], clinic: Ve
     calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH)
     for booking in bookings:
-        cancelled = booking.status == "cancelled"
+        cancelled = booking.status == BookingStatus.CANCELLED
         event = Event()
         event.add("uid", booking.reference)
         event.add("dtstamp", now)

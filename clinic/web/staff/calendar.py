@@ -18,8 +18,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from clinic.booking.availability import Schedule
 from clinic.booking.handlers import BookingView
+from clinic.contract import BookingStatus
 
-CANCELLED = "cancelled"
+CANCELLED = BookingStatus.CANCELLED
 
 
 @dataclass(frozen=True)
