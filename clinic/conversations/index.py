@@ -26,6 +26,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from clinic.contract import BookingStatus
 from clinic.conversations.models import ConversationRow, IndexState, MessageDay, ReviewMessage
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import events, has_events_table
@@ -469,7 +470,7 @@ def _conditions(filters: Dict[str, str]) -> List[Any]:
         where.append(ConversationRow.paused.is_(filters["status"] == "paused"))
     if "booked" in filters:
         standing = exists().where(Booking.sender_id == ConversationRow.sender_id,
-                                  Booking.status != "cancelled")
+                                  Booking.status != BookingStatus.CANCELLED)
         where.append(standing if yes[filters["booked"]] else ~standing)
     return where
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, List, Mapping, Optional
 
+from clinic.contract import BookingOutcome, BookingStatus, TriageResult
 from clinic.conversations.summary import ConversationSummary, to_datetime
 
-TRIAGE_OUTCOMES = ("milia", "pustule", "uncertain", "urgent")
+TRIAGE_OUTCOMES = TriageResult.values()
 
 
 @dataclass
@@ -64,13 +65,13 @@ def booking_figures(summaries: List[ConversationSummary],
     figures = dict.fromkeys(("offered", "booked", "declined", "cancelled", "attended"), 0)
     for summary in summaries:
         statuses = bookings.get(summary.sender_id) or {}
-        booked = any(n for status, n in statuses.items() if status != "cancelled")
+        booked = any(n for status, n in statuses.items() if status != BookingStatus.CANCELLED)
         offered = summary.offered_booking or bool(statuses)
         figures["offered"] += offered
         figures["booked"] += booked
-        figures["declined"] += offered and not statuses and summary.booking_outcome == "declined"
-        figures["cancelled"] += statuses.get("cancelled", 0)
-        figures["attended"] += statuses.get("attended", 0)
+        figures["declined"] += offered and not statuses and summary.booking_outcome == BookingOutcome.DECLINED
+        figures["cancelled"] += statuses.get(BookingStatus.CANCELLED, 0)
+        figures["attended"] += statuses.get(BookingStatus.ATTENDED, 0)
     return figures
 
 

@@ -7,28 +7,34 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from clinic.contract import NLU_FALLBACK, BookingOutcome, BookingStatus, Intent, Slot, TriageResult
 from clinic.hardening.input_guard import PUBLIC_PAYLOADS
 
-# Every slot, action and intent name read here is the domain's (tests/unit/test_console_figures.py checks
-# them against domain/): the booking itself is never guessed from names, it comes from the bookings table.
-TRIAGE_SLOT = "triage_result"
-RED_FLAGS_SLOT = "red_flags"
+# Every slot and intent name read here is the contract's (clinic/contract.py, checked against domain/), and
+# the action's is the domain's (tests/unit/test_console_figures.py checks): the booking itself is never
+# guessed from names, it comes from the bookings table.
+TRIAGE_SLOT = Slot.TRIAGE_RESULT
+RED_FLAGS_SLOT = Slot.RED_FLAGS
 # action_start_booking sets it false when a booking can go ahead (true after an urgent triage).
-BOOKING_BLOCKED_SLOT = "booking_blocked"
+BOOKING_BLOCKED_SLOT = Slot.BOOKING_BLOCKED
 # action_submit_booking: booked | taken | declined | failed ("no" at the summary is declined).
-BOOKING_OUTCOME_SLOT = "booking_outcome"
-PATIENT_NAME_SLOT = "patient_name"
+BOOKING_OUTCOME_SLOT = Slot.BOOKING_OUTCOME
+PATIENT_NAME_SLOT = Slot.PATIENT_NAME
 # action_pass_question_on: the patient's words, a question for the team (the bot is not paused for it).
-TEAM_QUESTION_SLOT = "team_question"
-HANDOFF_INTENT = "human_handoff"
+TEAM_QUESTION_SLOT = Slot.TEAM_QUESTION
+HANDOFF_INTENT = Intent.HUMAN_HANDOFF
 ERASE_ACTION = "action_delete_my_data"  # the tracker store deletes the conversation right after it
-FALLBACK_INTENT = "nlu_fallback"  # Rasa's own (FallbackClassifier), not in the domain
+FALLBACK_INTENT = NLU_FALLBACK  # Rasa's own (FallbackClassifier), not in the domain
 DOMAIN_SLOTS = (TRIAGE_SLOT, RED_FLAGS_SLOT, BOOKING_BLOCKED_SLOT, BOOKING_OUTCOME_SLOT, PATIENT_NAME_SLOT,
                 TEAM_QUESTION_SLOT)
 DOMAIN_INTENTS = (HANDOFF_INTENT,)
 DOMAIN_ACTIONS = (ERASE_ACTION,)
 # The assessment offers a booking for these results (domain/triage.yml utter_assessment's buttons).
-BOOKABLE_RESULTS = ("milia", "pustule", "uncertain")
+BOOKABLE_RESULTS = (TriageResult.MILIA, TriageResult.PUSTULE, TriageResult.UNCERTAIN)
+# What the list shows for a conversation's bookings, the first status it has in this order.
+SHOWN_STATUSES = (
+    BookingStatus.ATTENDED, BookingStatus.BOOKED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED,
+)
 RESETTING_EVENTS = ("session_started", "restart")
 
 
@@ -87,15 +93,15 @@ class ConversationSummary:
     @property
     def booked(self) -> bool:
         """A booking that stands (booked, attended or a no-show): what conversion counts."""
-        return any(n for status, n in self.bookings.items() if status != "cancelled")
+        return any(n for status, n in self.bookings.items() if status != BookingStatus.CANCELLED)
 
     @property
     def booking_status(self) -> str:
         """What the list shows: attended, booked, no-show, cancelled, declined, or ""."""
-        for status in ("attended", "booked", "no_show", "cancelled"):
+        for status in SHOWN_STATUSES:
             if self.bookings.get(status):
-                return status.replace("_", "-")
-        return "declined" if self.booking_outcome == "declined" else ""
+                return status.value.replace("_", "-")
+        return BookingOutcome.DECLINED.value if self.booking_outcome == BookingOutcome.DECLINED else ""
 
     def apply(self, row: Dict[str, Any]) -> None:
         """Fold one tracker event (a row of the events table, in id order) into the summary."""
@@ -139,7 +145,7 @@ class ConversationSummary:
             if name == TRIAGE_SLOT and value:
                 self.triage_result = str(value)
                 self.offered_booking |= self.triage_result in BOOKABLE_RESULTS
-            elif name == TRIAGE_SLOT and self.triage_result == "urgent":
+            elif name == TRIAGE_SLOT and self.triage_result == TriageResult.URGENT:
                 self.triage_result = None  # staff cleared the warning sign (only they can)
             elif name == RED_FLAGS_SLOT and value:
                 flags = value if isinstance(value, list) else [value]
@@ -164,12 +170,12 @@ def top_confidence(parse: Dict[str, Any]) -> Optional[float]:
     """The NLU's confidence in its best real intent (nlu_fallback is the absence of one)."""
     ranking = [
         r for r in parse.get("intent_ranking") or []
-        if isinstance(r, dict) and r.get("name") != "nlu_fallback"
+        if isinstance(r, dict) and r.get("name") != FALLBACK_INTENT
     ]
     if ranking:
         return max(float(r.get("confidence") or 0.0) for r in ranking)
     intent = parse.get("intent") or {}
-    if intent.get("name") and intent.get("name") != "nlu_fallback":
+    if intent.get("name") and intent.get("name") != FALLBACK_INTENT:
         return float(intent.get("confidence") or 0.0)
     return None
 

@@ -3,6 +3,7 @@ saved through the project's tracker store) and real rows of the bookings table."
 
 import ast
 import asyncio
+import json
 import re
 import time
 
@@ -190,3 +191,59 @@ def test_each_conversation_shows_its_booking_status_from_the_table(client):
             shown.append(cells[5].strip())
     assert sorted(shown) == sorted(
         ["booked", "declined", "cancelled", "booked", "attended", "no", "no", "no"])
+
+
+def rows_of(events):
+    """Tracker events as rows of the tracker store's events table (Rasa's SQLTrackerStore columns)."""
+    rows = []
+    for i, event in enumerate(events, start=1):
+        data = event.as_dict()
+        rows.append({"id": i, "type_name": event.type_name, "timestamp": event.timestamp,
+                     "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                     "action_name": data.get("name") if event.type_name == "action" else None,
+                     "data": json.dumps(data)})
+    return rows
+
+
+def manage_form(at):
+    """What the manage booking form and action_manage_booking record when a patient cancels by reference."""
+    return [user("I need to cancel", "cancel_appointment", at=at + 1),
+            ActionExecuted("action_start_managing", timestamp=at + 1),
+            SlotSet("booking_reference", "MIL-7KQ2", timestamp=at + 2),
+            SlotSet("patient_contact", "+447911123456", timestamp=at + 3),
+            SlotSet("manage_choice", "cancel", timestamp=at + 4),
+            ActionExecuted("action_manage_booking", timestamp=at + 4),
+            SlotSet("manage_outcome", "cancelled", timestamp=at + 4),
+            SlotSet("manage_choice", None, timestamp=at + 4)]
+
+
+def submitted(at):
+    """What action_submit_booking records once it booked (the booking form's slots are then emptied)."""
+    return [SlotSet("booking_outcome", "booked", timestamp=at + 6),
+            SlotSet("booking_reference", "MIL-7KQ2", timestamp=at + 6),
+            SlotSet("booking_time", None, timestamp=at + 6)]
+
+
+def test_a_booking_counts_from_the_bookings_table_never_from_slot_or_action_names():
+    # summary.py once took the booking from guessed names (slots booking_reference, booking_id,
+    # appointment_id; actions action_confirm_booking, action_book_appointment, action_submit_booking):
+    # a patient who only looked up a booking to cancel it counted as a booking.
+    now = time.time()
+    cancels = summary_module.summarise("cancels", rows_of(start(now) + manage_form(now)))
+    assert not cancels.booked and not cancels.offered_booking and cancels.booking_status == ""
+    cancels.bookings = {"cancelled": 1}
+    assert not cancels.booked and cancels.booking_status == "cancelled"
+
+    books = summary_module.summarise(
+        "books", rows_of(start(now) + assessed("milia", now) + booking_form("booked", now) + submitted(now)))
+    assert books.offered_booking and books.booking_outcome == "booked" and books.triage_result == "milia"
+    assert not books.booked  # until the bookings table has its row
+    books.bookings = {"booked": 1}
+    assert books.booked and books.booking_status == "booked"
+
+
+def test_summary_reads_the_contracts_names():
+    from clinic.contract import Intent, Slot
+
+    assert all(isinstance(name, Slot) for name in summary_module.DOMAIN_SLOTS)
+    assert all(isinstance(name, Intent) for name in summary_module.DOMAIN_INTENTS)

@@ -15,15 +15,16 @@ from starlette.routing import BaseRoute, Route
 
 from clinic.booking import handlers
 from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.contract import BookingStatus
 from clinic.privacy import mask_contact
 from clinic.web.staff import calendar
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
 from clinic.web.staff.views import fresh_index, key_of, record, render
 
 NOTICES = {
-    "attended": "Marked as attended.",
-    "no_show": "Marked as a no-show.",
-    "cancelled": "The booking is cancelled and its time is free again.",
+    BookingStatus.ATTENDED: "Marked as attended.",
+    BookingStatus.NO_SHOW: "Marked as a no-show.",
+    BookingStatus.CANCELLED: "The booking is cancelled and its time is free again.",
     "not_changeable": "That booking can't be changed now (cancelled, or not started yet for attendance).",
 }
 
@@ -75,8 +76,8 @@ async def _change(request: Request, staff: StaffContext, action: str) -> Respons
     back = str(request.state.form.get("back") or "")
     back = back if back.startswith(f"{BASE}/bookings") and "//" not in back else f"{BASE}/bookings"
     now = datetime.now(timezone.utc)
-    change = {"attended": handlers.mark_attended, "no_show": handlers.mark_no_show,
-              "cancelled": handlers.cancel_by_clinic}[action]
+    change = {BookingStatus.ATTENDED: handlers.mark_attended, BookingStatus.NO_SHOW: handlers.mark_no_show,
+              BookingStatus.CANCELLED: handlers.cancel_by_clinic}[action]
     try:
         await run_in_threadpool(change, _uow(request), reference, now)
     except handlers.BookingNotFound:
@@ -95,17 +96,17 @@ def _with(url: str, query: str) -> str:
 
 async def attended(request: Request, staff: StaffContext) -> Response:
     """The patient came."""
-    return await _change(request, staff, "attended")
+    return await _change(request, staff, BookingStatus.ATTENDED)
 
 
 async def no_show(request: Request, staff: StaffContext) -> Response:
     """The patient did not come."""
-    return await _change(request, staff, "no_show")
+    return await _change(request, staff, BookingStatus.NO_SHOW)
 
 
 async def cancel(request: Request, staff: StaffContext) -> Response:
     """Admin only: the clinic cancels a booking."""
-    return await _change(request, staff, "cancelled")
+    return await _change(request, staff, BookingStatus.CANCELLED)
 
 
 def routes() -> List[BaseRoute]:
