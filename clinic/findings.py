@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from clinic import lexicon
+from clinic.contract import DESCRIBING_ENTITIES, Entity, Fluid, Hardness, Location, RedFlag
 
+# What the readers return is plain strings (Rasa's entities, the slots' values): members only compare.
 LEXICON = lexicon.load()
-HARDNESS_TERMS = LEXICON.terms["hardness"]
-FLUID_TERMS = LEXICON.terms["fluid"]
-LOCATION_TERMS = LEXICON.terms["location"]
-RED_FLAG_TERMS = LEXICON.terms["red_flag"]
+HARDNESS_TERMS = LEXICON.terms[Entity.HARDNESS]
+FLUID_TERMS = LEXICON.terms[Entity.FLUID]
+LOCATION_TERMS = LEXICON.terms[Entity.LOCATION]
+RED_FLAG_TERMS = LEXICON.terms[Entity.RED_FLAG]
 UNSURE_PHRASES = LEXICON.unsure
 NEGATION_CUES = LEXICON.negation_cues | {"n't"}
 
-UNSURE = "unsure"  # a mention kind of its own until its clause tells which question it answers
+# "unsure" (Hardness.UNSURE, Fluid.UNSURE): a mention kind of its own until its clause tells which question
+# it answers
+UNSURE = Hardness.UNSURE.value
 NEUTRAL = "neutral"  # "can't see it", "my eye is fine": words that hold their place and state nothing
 # After "can" / "could" these report what the patient notices, not a worry: "I can see it bleeding".
 PERCEIVING = frozenset({"see", "feel", "tell", "notice", "hear", "smell"})
@@ -185,7 +189,7 @@ def _cue_before(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) ->
             break
         if word in NEGATION_CUES:
             return "negated", i
-        if word in LEXICON.hypothetical_cues and mention.kind == "red_flag":
+        if word in LEXICON.hypothetical_cues and mention.kind == Entity.RED_FLAG:
             if i + 1 < len(toks) and toks[i + 1] in PERCEIVING:
                 continue  # "I can see it bleeding" reports it
             return "hypothetical", i
@@ -224,7 +228,7 @@ def _existential(toks: Sequence[str], i: int) -> bool:
 
 def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
     """A negative answer is not turned round again: "nah, nothing comes out", "nah dry" (= no fluid)."""
-    if mention.kind == "fluid" and mention.value == "no":
+    if mention.kind == Entity.FLUID and mention.value == Fluid.NO:
         return True
     return any(word in NEGATION_CUES for word in toks[mention.start:mention.end])
 
@@ -234,7 +238,7 @@ def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
 
     Not a place: "the lump on my neck? not hard" names the neck and then answers another question.
     """
-    if mention.kind == "location":
+    if mention.kind == Entity.LOCATION:
         return False
     after = toks[mention.end:mention.end + 2]
     if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES):
@@ -245,7 +249,7 @@ def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
 
 
 # Red flags whose clause names a place the sign reaches, not where the bump is.
-REACHING_SIGNS = frozenset({"spreading_redness", "vision_changes"})
+REACHING_SIGNS = frozenset({RedFlag.SPREADING_REDNESS, RedFlag.VISION_CHANGES})
 
 
 def _asked_in_its_clause(toks: Sequence[str], mention: Mention, clause_of: Sequence[int]) -> bool:
@@ -266,12 +270,16 @@ def _asked_in_its_clause(toks: Sequence[str], mention: Mention, clause_of: Seque
 def _where_a_sign_reaches(mentions: Sequence[Mention], place: Mention, clause_of: Sequence[int]) -> bool:
     """Whether `place` shares its clause with spreading redness or trouble seeing ("fuzzy in my left eye")."""
     return any(
-        m.kind == "red_flag" and m.value in REACHING_SIGNS and clause_of[m.start] == clause_of[place.start]
+        m.kind == Entity.RED_FLAG and m.value in REACHING_SIGNS
+        and clause_of[m.start] == clause_of[place.start]
         for m in mentions
     )
 
 
-_FLIP = {"hardness": {"hard": "soft", "soft": "hard"}, "fluid": {"yes": "no", "no": "yes"}}
+_FLIP = {
+    Entity.HARDNESS: {Hardness.HARD: Hardness.SOFT.value, Hardness.SOFT: Hardness.HARD.value},
+    Entity.FLUID: {Fluid.YES: Fluid.NO.value, Fluid.NO: Fluid.YES.value},
+}
 
 
 def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]:
@@ -295,25 +303,25 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     for m in mentions:
         if m.kind in (UNSURE, NEUTRAL):
             continue
-        if m.kind in ("hardness", "fluid") and clause_of[m.start] in unsure_clauses:
+        if m.kind in (Entity.HARDNESS, Entity.FLUID) and clause_of[m.start] in unsure_clauses:
             unsure = unsure_clauses[clause_of[m.start]]
             if (unsure.start, m.kind) not in answered:
                 answered.add((unsure.start, m.kind))
                 findings.append(Finding(unsure.start, unsure.end, m.kind, UNSURE))
             continue
-        if m.kind == "location" and " ".join(toks[m.start:m.end]) in LEXICON.needs_owner:
+        if m.kind == Entity.LOCATION and " ".join(toks[m.start:m.end]) in LEXICON.needs_owner:
             if m.start > 0 and toks[m.start - 1] not in LEXICON.owners:
                 continue
             if m.end < len(toks) and toks[m.end] == "of":  # "the back of my neck": the neck says where
                 continue
-        if m.kind == "location" and _eye_for_i(toks, m):
+        if m.kind == Entity.LOCATION and _eye_for_i(toks, m):
             continue  # "eye have tried squeezing it": voice typing's "I"
         cue, at = _cue_before(toks, m, owner)
         if not cue and _echoed_then_denied(toks, m):  # "pus? no, never seen any"
             cue, at = "negated", m.start
-        if not cue and m.kind == "red_flag" and _asked_in_its_clause(toks, m, clause_of):
+        if not cue and m.kind == Entity.RED_FLAG and _asked_in_its_clause(toks, m, clause_of):
             cue = "hypothetical"  # "could this bump on my chin start bleeding if i leave it?"
-        if m.kind == "location" and _where_a_sign_reaches(mentions, m, clause_of):
+        if m.kind == Entity.LOCATION and _where_a_sign_reaches(mentions, m, clause_of):
             continue  # "the redness is spreading up my neck": where the redness goes, not the bump
         untried = cue == "negated" and _untried(toks, at, m)
         if m.kind in ("hardness", "fluid") and (_wondered(toks, m) or untried):
@@ -419,14 +427,14 @@ def _settle(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
     settled: List[Finding] = []
     for f in found:
         before = next((p for p in reversed(settled) if p.entity == f.entity), None)
-        if before is None or f.entity not in ("hardness", "fluid", "location") or before.value == f.value:
+        if before is None or f.entity not in DESCRIBING_ENTITIES or before.value == f.value:
             settled.append(f)
             continue
         between = [w for w in toks[before.end:f.start] if w not in PUNCTUATION or w == ","]
         if _has_phrase(between, LEXICON.corrections):
             settled.remove(before)
             settled.append(f)
-        elif f.entity != "location" and between and (
+        elif f.entity != Entity.LOCATION and between and (
             (set(between) <= ALTERNATIVES and "or" in between)
             or (set(between) <= BOTH and before.start > 0 and toks[before.start - 1] in ("between", "either"))
         ):
@@ -505,20 +513,20 @@ def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:
 
 def hardness_from_text(text: str) -> Optional[str]:
     """Hard, soft or unsure from a patient's words; None if the text says nothing about it."""
-    return _answer(read(text), "hardness")
+    return _answer(read(text), Entity.HARDNESS)
 
 
 def fluid_from_text(text: str) -> Optional[str]:
     """Yes, no or unsure about fluid or pus; None if the text says nothing about it."""
-    return _answer(read(text), "fluid")
+    return _answer(read(text), Entity.FLUID)
 
 
-EYE_AREA = "eye_area"
+EYE_AREA = Location.EYE_AREA.value
 
 
 def _place(found: Sequence[Finding]) -> Optional[str]:
     """The first place named; the eye area if any is (two bumps: the eye warning must not be lost)."""
-    places = [f.value for f in found if f.entity == "location"]
+    places = [f.value for f in found if f.entity == Entity.LOCATION]
     return EYE_AREA if EYE_AREA in places else next(iter(places), None)
 
 
@@ -531,7 +539,7 @@ def red_flags_from_text(text: str) -> List[str]:
     """Red flags the patient reports (negated mentions such as "no fever" are ignored)."""
     flags: List[str] = []
     for f in read(text):
-        if f.entity == "red_flag" and f.value not in flags:
+        if f.entity == Entity.RED_FLAG and f.value not in flags:
             flags.append(f.value)
     return flags
 
@@ -542,16 +550,16 @@ def normalise(kind: str, raw: Optional[str]) -> Optional[str]:
         return None
     raw = str(raw).strip()
     canonical = {
-        "hardness": ("hard", "soft", UNSURE),
-        "fluid": ("yes", "no", UNSURE),
-        "location": tuple(LOCATION_TERMS) + ("other",),
+        Entity.HARDNESS: Hardness.values(),
+        Entity.FLUID: Fluid.values(),
+        Entity.LOCATION: tuple(LOCATION_TERMS) + (Location.OTHER,),
     }[kind]
     if raw.lower() in canonical:
         return raw.lower()
     parse = {
-        "hardness": hardness_from_text,
-        "fluid": fluid_from_text,
-        "location": location_from_text,
+        Entity.HARDNESS: hardness_from_text,
+        Entity.FLUID: fluid_from_text,
+        Entity.LOCATION: location_from_text,
     }[kind]
     return parse(raw)
 
@@ -572,9 +580,9 @@ def findings_from_text(text: str) -> Findings:
     location = _place(found)
     flags: List[str] = []
     for f in found:
-        if f.entity == "red_flag" and f.value not in flags:
+        if f.entity == Entity.RED_FLAG and f.value not in flags:
             flags.append(f.value)
-    return Findings(_answer(found, "hardness"), _answer(found, "fluid"), location, flags)
+    return Findings(_answer(found, Entity.HARDNESS), _answer(found, Entity.FLUID), location, flags)
 
 
 # --- misspellings -------------------------------------------------------------------------------
@@ -845,9 +853,9 @@ def red_flag_only_negated(text: str) -> bool:
     exact = find_mentions(toks)
     taken = [i for m in exact for i in range(m.start, m.end)]
     mentions = exact + fuzzy_mentions(toks, taken)
-    if any(f.entity == "red_flag" for f in interpret(toks, mentions)):
+    if any(f.entity == Entity.RED_FLAG for f in interpret(toks, mentions)):
         return False
-    if any(m.kind == "red_flag" for m in mentions):
+    if any(m.kind == Entity.RED_FLAG for m in mentions):
         return True  # named, but only negated or as a worry
     # Named in words the lexicon doesn't know, and denied: "no, my eye isn't swollen and I can see fine".
     return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)

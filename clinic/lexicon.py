@@ -16,10 +16,12 @@ from typing import Dict, FrozenSet, Tuple
 
 import yaml
 
+from clinic.contract import TRIAGE_ENTITIES
+
 LOOKUPS_DIR = Path(__file__).resolve().parents[1] / "data" / "lookups"
 
 # Contract entities whose values the lexicon spells out (README "The conversation contract").
-ENTITIES: Tuple[str, ...] = ("hardness", "fluid", "location", "red_flag")
+ENTITIES: Tuple[str, ...] = tuple(entity.value for entity in TRIAGE_ENTITIES)  # plain strings: spaCy labels
 
 Terms = Dict[str, Tuple[str, ...]]
 # Tables under an entity's name that are context, not values.

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, List, Mapping, Optional, Sequence
 
-from clinic import findings
+from clinic import contract, findings
+from clinic.contract import Entity, Intent, Slot
 
-RED_FLAG_INTENT = "report_red_flag"
+RED_FLAG_INTENT = Intent.REPORT_RED_FLAG
 RED_FLAG_ADVICE = "utter_red_flag_advice"
 URGENT_EARLIER = "utter_urgent_earlier"
 DEACTIVATE_LOOP = "action_deactivate_loop"
@@ -29,15 +30,15 @@ URGENT_DAYS = 14  # an urgent conversation stays urgent for this patient this lo
 
 # Asked once a conversation is urgent, these get "please see a doctor first" instead.
 REPEATS_AFTER_URGENT = frozenset(
-    {"describe_bump", "inform", "book_appointment", "choose_time", "reschedule_appointment"}
+    {Intent.DESCRIBE_BUMP, Intent.INFORM, Intent.BOOK_APPOINTMENT, Intent.CHOOSE_TIME}
 )
 # A safety question answered with its warning before the triage goes on.
 SAFETY_WARNINGS = {
-    "ask_squeeze": "utter_squeeze_warning",
-    "ask_self_extract": "utter_self_extract_warning",
+    Intent.ASK_SQUEEZE: "utter_squeeze_warning",
+    Intent.ASK_SELF_EXTRACT: "utter_self_extract_warning",
 }
-SCREENING_SLOT = "warning_signs"
-DESCRIBING_ENTITIES = frozenset({"hardness", "fluid", "location"})
+SCREENING_SLOT = Slot.WARNING_SIGNS
+DESCRIBING_ENTITIES = contract.DESCRIBING_ENTITIES
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,12 @@ def red_flags_in(
     """
     named: List[str] = []
     for entity in entities:
-        if entity.get("entity") == "red_flag" and entity.get("value") and entity["value"] not in named:
+        if entity.get("entity") == Entity.RED_FLAG and entity.get("value") and entity["value"] not in named:
             named.append(str(entity["value"]))
     if named or intent == RED_FLAG_INTENT:
         return named
     if asked == SCREENING_SLOT and (
-        (text.startswith("/") and intent == "affirm")  # the "Yes" button
+        (text.startswith("/") and intent == Intent.AFFIRM)  # the "Yes" button
         or (not text.startswith("/") and findings.screening_answer(text) == "present")  # words decide
     ):
         return named
@@ -98,8 +99,9 @@ def next_action(turn: Turn) -> Optional[str]:
     if turn.urgent and turn.intent in REPEATS_AFTER_URGENT:
         return _sequence(turn, URGENT_EARLIER, LISTEN)
     warning = SAFETY_WARNINGS.get(turn.intent or "")
-    if warning is None and turn.intent in ("describe_bump", "inform") and findings.asks_to_squeeze(turn.text):
-        warning = SAFETY_WARNINGS["ask_squeeze"]  # a description that asks to pop it: warn first
+    describing = (Intent.DESCRIBE_BUMP, Intent.INFORM)
+    if warning is None and turn.intent in describing and findings.asks_to_squeeze(turn.text):
+        warning = SAFETY_WARNINGS[Intent.ASK_SQUEEZE]  # a description that asks to pop it: warn first
     describes = _describes_bump(turn.entities) or findings.names_a_bump(turn.text)
     if warning and not turn.active_loop and not turn.urgent and describes:
         return _sequence(turn, warning, TRIAGE_FORM)

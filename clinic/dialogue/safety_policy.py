@@ -22,6 +22,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import safety
+from clinic.contract import REQUESTED_SLOT, Slot, TriageResult
 
 IGNORED_ACTIONS = frozenset({"action_extract_slots", ACTION_LISTEN_NAME})
 
@@ -41,21 +42,21 @@ def turn_of(tracker: DialogueStateTracker) -> Optional[safety.Turn]:
     if latest is None:
         return None
     for event in events:  # the question the message answers: requested_slot when it was sent
-        if isinstance(event, SlotSet) and event.key == "requested_slot":
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
             asked = event.value
             break
         if isinstance(event, UserUttered):
             break
     done.reverse()
     # Before this message: the slots as they are now, minus what this turn's own policy events set.
-    urgent = tracker.get_slot("triage_result") == "urgent" and not _set_this_turn(tracker)
+    urgent = tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT and not _set_this_turn(tracker)
     return safety.Turn(
         intent=(latest.intent or {}).get("name"),
         entities=tuple(latest.entities or ()),
         done=tuple(done),
         active_loop=tracker.active_loop_name,
         urgent=urgent,
-        red_flags=tuple(tracker.get_slot("red_flags") or ()),
+        red_flags=tuple(tracker.get_slot(Slot.RED_FLAGS) or ()),
         asked=asked,
         text=latest.text or "",
     )
@@ -66,7 +67,8 @@ def _set_this_turn(tracker: DialogueStateTracker) -> bool:
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             return False
-        if isinstance(event, SlotSet) and event.key == "triage_result" and event.value == "urgent":
+        if isinstance(event, SlotSet) and event.key == Slot.TRIAGE_RESULT \
+                and event.value == TriageResult.URGENT:
             return True
     return False
 
@@ -117,7 +119,8 @@ class SafetyPolicy(Policy):
         if turn.done or safety.red_flags_in(turn.intent, turn.entities, turn.asked, turn.text) is None:
             return []
         return [
-            SlotSet("red_flags", safety.flags_after(turn)),
-            SlotSet("triage_result", "urgent"),
-            SlotSet("urgent_since", time.time()),
+            # Plain strings in Rasa's own events (as the action server's come back from JSON).
+            SlotSet(Slot.RED_FLAGS.value, safety.flags_after(turn)),
+            SlotSet(Slot.TRIAGE_RESULT.value, TriageResult.URGENT.value),
+            SlotSet(Slot.URGENT_SINCE.value, time.time()),
         ]

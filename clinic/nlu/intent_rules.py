@@ -37,14 +37,16 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence
 
 from clinic import findings
+from clinic.contract import DESCRIBING_ENTITIES, Entity, Intent
 
-RED_FLAG = "report_red_flag"
-DESCRIBE = "describe_bump"
-INFORM = "inform"
-SAFETY_QUESTIONS = frozenset({"ask_squeeze", "ask_self_extract"})
+RED_FLAG = Intent.REPORT_RED_FLAG
+DESCRIBE = Intent.DESCRIBE_BUMP
+INFORM = Intent.INFORM
+SAFETY_QUESTIONS = frozenset({Intent.ASK_SQUEEZE, Intent.ASK_SELF_EXTRACT})
 # Questions for the clinic's team (issue 15): a description of a child's bump is still a description.
-TEAM_QUESTIONS = frozenset({"ask_children", "ask_pregnancy", "ask_cause", "ask_recurrence", "ask_aftercare"})
-DESCRIBING = frozenset({"hardness", "fluid", "location"})
+TEAM_QUESTIONS = frozenset(
+    {Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_AFTERCARE}
+)
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
 WEAK = 0.6  # a guess this low loses to a stated fact when the message asks nothing
 DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
@@ -61,6 +63,9 @@ class Decision:
     intent: str
     confidence: float
     rule: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intent", str(self.intent))  # a plain str in Rasa's message data
 
 
 def _words(text: str) -> List[str]:
@@ -100,7 +105,7 @@ def describing_intent(text: str, entities: Iterable[str], current: Optional[str]
     names no bump ("bone dry", "tummy", "it hasn't got anything in it"). Between the two (two facts in
     three words, "soft and weepy"), `current` (the classifier's choice) stands, else inform.
     """
-    facts = len(set(entities) & DESCRIBING)
+    facts = len(set(entities) & DESCRIBING_ENTITIES)
     words = len(_words(text))
     named = findings.names_a_bump(text)
     if facts and named and (facts >= 2 or words >= 5):
@@ -119,8 +124,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     `entities` are the entity types the reader found (red flags only when stated).
     `red_flag_only_negated` may be passed in when already known (else it is computed when needed).
     """
-    describes = bool(set(entities) & DESCRIBING)
-    if "red_flag" in entities:
+    describes = bool(set(entities) & DESCRIBING_ENTITIES)
+    if Entity.RED_FLAG in entities:
         return Decision(RED_FLAG, 1.0, "stated red flag")
     thumb = _thumb(text)
     if thumb:
@@ -164,7 +169,7 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if intent in SAFETY_QUESTIONS | {"ask_pain"} and _tells_an_attempt(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "told what was tried")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
-    if intent == "deny" and answers_screening and findings.names_none_of_them(text):
+    if intent == Intent.DENY and answers_screening and findings.names_none_of_them(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "none of the warning signs")
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
@@ -190,7 +195,7 @@ def _thumb(text: str) -> Optional[str]:
     """Affirm for a message of only thumbs-up emoji, deny for only thumbs-down, else None."""
     marks = set(text.strip(SKIN_TONES)) - set(SKIN_TONES)
     if marks and marks <= THUMBS_UP:
-        return "affirm"
+        return Intent.AFFIRM
     if marks and marks <= THUMBS_DOWN:
-        return "deny"
+        return Intent.DENY
     return None

@@ -20,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from clinic import findings, lexicon
+from clinic.contract import Entity
 
 FACTORY = "clinic_findings"
 BARE_UNSURE = "clinic_unsure"  # doc.spans key: "not sure" with no question in its clause
@@ -103,7 +104,7 @@ def ruler_patterns(nlp: Language, lex: lexicon.Lexicon) -> List[Dict[str, Any]]:
     for entity, values in lex.terms.items():
         for value, phrases in values.items():
             for phrase in phrases:
-                prefix = modifier if entity == "location" else None
+                prefix = modifier if entity == Entity.LOCATION else None
                 for pattern in _token_patterns(nlp, phrase, prefix):
                     patterns.append({"label": entity, "id": value, "pattern": pattern})
     for phrase in lex.unsure:
