@@ -8,7 +8,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clinic.triage import TriageResult, assess
+from clinic.contract import Location, Slot, TriageResult, WarningSigns
+from clinic.triage import assess
 
 
 class ActionGiveAssessment(Action):
@@ -23,15 +24,15 @@ class ActionGiveAssessment(Action):
     ) -> List[EventType]:
         """Set `triage_result` and `near_eye`, which pick the variant of `utter_assessment`."""
         result = assess(
-            tracker.get_slot("bump_hardness"),
-            tracker.get_slot("bump_fluid"),
-            tracker.get_slot("red_flags") or [],
-            warning_signs_unclear=tracker.get_slot("warning_signs") == "unclear",
+            tracker.get_slot(Slot.BUMP_HARDNESS),
+            tracker.get_slot(Slot.BUMP_FLUID),
+            tracker.get_slot(Slot.RED_FLAGS) or [],
+            warning_signs_unclear=tracker.get_slot(Slot.WARNING_SIGNS) == WarningSigns.UNCLEAR,
         )
         events: List[EventType] = [
-            SlotSet("triage_result", result.value),
-            SlotSet("near_eye", tracker.get_slot("bump_location") == "eye_area"),
+            SlotSet(Slot.TRIAGE_RESULT, result.value),
+            SlotSet(Slot.NEAR_EYE, tracker.get_slot(Slot.BUMP_LOCATION) == Location.EYE_AREA),
         ]
-        if result is TriageResult.URGENT and tracker.get_slot("urgent_since") is None:
-            events.append(SlotSet("urgent_since", time.time()))  # urgent lasts (clinic/safety.py)
+        if result is TriageResult.URGENT and tracker.get_slot(Slot.URGENT_SINCE) is None:
+            events.append(SlotSet(Slot.URGENT_SINCE, time.time()))  # urgent lasts (clinic/safety.py)
         return events

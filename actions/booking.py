@@ -25,13 +25,28 @@ from clinic.booking import handlers
 from clinic.booking.availability import WINDOWS, FreeTime, Schedule
 from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingRequest, BookingView
+from clinic.contract import (
+    REQUESTED_SLOT,
+    BookingOutcome,
+    Entity,
+    Intent,
+    ManageChoice,
+    ManageOutcome,
+    Slot,
+    TriageResult,
+    WarningSigns,
+)
 
 logger = logging.getLogger(__name__)
 
 # The triage decides what to book: milia -> extraction; a pustule or an unclear bump -> consultation.
-SERVICE_FOR_TRIAGE = {"milia": "extraction", "pustule": "consultation", "uncertain": "consultation"}
-TRIAGE_SLOTS = ("triage_result", "bump_hardness", "bump_fluid", "bump_location")
-MANAGE_SLOTS = ("manage_choice", "manage_outcome")
+SERVICE_FOR_TRIAGE = {
+    TriageResult.MILIA: "extraction",
+    TriageResult.PUSTULE: "consultation",
+    TriageResult.UNCERTAIN: "consultation",
+}
+TRIAGE_SLOTS = (Slot.TRIAGE_RESULT, Slot.BUMP_HARDNESS, Slot.BUMP_FLUID, Slot.BUMP_LOCATION)
+MANAGE_SLOTS = (Slot.MANAGE_CHOICE, Slot.MANAGE_OUTCOME)
 
 
 def reset(*names: str) -> List[EventType]:
@@ -43,13 +58,13 @@ def reset(*names: str) -> List[EventType]:
 def moving(booking: BookingView) -> List[EventType]:
     """The booking form's slots for moving `booking`: its service and name kept, a new time to choose."""
     return [
-        SlotSet("rescheduling", booking.reference),
-        SlotSet("booking_service", booking.service_code),
-        SlotSet("patient_name", booking.patient_name),
-        SlotSet("booking_outcome", None),
-        SlotSet("booking_time", None),
-        SlotSet("booking_time_hint", None),
-        SlotSet("booking_confirmed", None),
+        SlotSet(Slot.RESCHEDULING, booking.reference),
+        SlotSet(Slot.BOOKING_SERVICE, booking.service_code),
+        SlotSet(Slot.PATIENT_NAME, booking.patient_name),
+        SlotSet(Slot.BOOKING_OUTCOME, None),
+        SlotSet(Slot.BOOKING_TIME, None),
+        SlotSet(Slot.BOOKING_TIME_HINT, None),
+        SlotSet(Slot.BOOKING_CONFIRMED, None),
     ]
 
 class BookingAction(Action, ABC):
@@ -82,7 +97,7 @@ class BookingAction(Action, ABC):
 class ActionStartBooking(BookingAction):
     """Start a booking: not after an urgent triage; the service follows from the triage or the words."""
 
-    failure_events = [SlotSet("booking_blocked", True)]
+    failure_events = [SlotSet(Slot.BOOKING_BLOCKED, True)]
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -92,24 +107,25 @@ class ActionStartBooking(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `booking_blocked` (the rules branch on it) and pre-fill the service."""
-        if tracker.get_slot("triage_result") == "urgent" or tracker.get_slot("red_flags"):
+        if tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT or tracker.get_slot(Slot.RED_FLAGS):
             dispatcher.utter_message(response="utter_booking_after_doctor")
-            return [SlotSet("booking_blocked", True)]
+            return [SlotSet(Slot.BOOKING_BLOCKED, True)]
         schedule = await support.run_db(handlers.current_schedule)
         if not schedule.services:
             raise BookingSystemDown("no services in the database: run `clinic schedule sync`")
         service = (
-            entity_value(tracker, "booking_service")
+            entity_value(tracker, Entity.BOOKING_SERVICE)
             or service_from_text(typed_text(tracker))
-            or SERVICE_FOR_TRIAGE.get(tracker.get_slot("triage_result") or "")
+            or SERVICE_FOR_TRIAGE.get(tracker.get_slot(Slot.TRIAGE_RESULT) or "")
         )
-        events = [SlotSet("booking_blocked", False), SlotSet("booking_outcome", None)]
-        if tracker.get_slot("warning_signs") not in (None, "none"):  # a maybe earlier is asked again
-            events.append(SlotSet("warning_signs", None))
-        events += reset(*(s for s in BOOKING_SLOTS if s != "booking_time"))
-        events.append(SlotSet("booking_service", service if service in schedule.services else None))
+        events = [SlotSet(Slot.BOOKING_BLOCKED, False), SlotSet(Slot.BOOKING_OUTCOME, None)]
+        # A maybe earlier is asked again.
+        if tracker.get_slot(Slot.WARNING_SIGNS) not in (None, WarningSigns.NONE):
+            events.append(SlotSet(Slot.WARNING_SIGNS, None))
+        events += reset(*(s for s in BOOKING_SLOTS if s != Slot.BOOKING_TIME))
+        events.append(SlotSet(Slot.BOOKING_SERVICE, service if service in schedule.services else None))
         # A time button from earlier in the chat starts a booking at that time; anything else starts afresh.
-        events.append(SlotSet("booking_time", entity_value(tracker, "booking_time")))
+        events.append(SlotSet(Slot.BOOKING_TIME, entity_value(tracker, Entity.BOOKING_TIME)))
         return events
 
 
@@ -128,7 +144,7 @@ class ActionAskBookingService(BookingAction):
         buttons = [
             {
                 "title": f"{s.name} ({s.duration_minutes} min, {schedule.price_text(s)})",
-                "payload": "/book_appointment" + json.dumps({"booking_service": s.code}),
+                "payload": f"/{Intent.BOOK_APPOINTMENT}" + json.dumps({Entity.BOOKING_SERVICE.value: s.code}),
             }
             for s in schedule.services.values()
             if s.practitioner_ids
@@ -152,8 +168,8 @@ class ActionAskBookingTime(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Read the hint left by the validation (a day, a time to be near, a day to start from)."""
-        service = tracker.get_slot("booking_service")
-        hint = tracker.get_slot("booking_time_hint") or ""
+        service = tracker.get_slot(Slot.BOOKING_SERVICE)
+        hint = tracker.get_slot(Slot.BOOKING_TIME_HINT) or ""
         kind, _, value = hint.partition(":")
         now = support.now()
         if kind == "day":
@@ -205,19 +221,19 @@ class ActionAskBookingConfirmed(BookingAction):
     ) -> List[EventType]:
         """Service, time, price, name and contact, or the move of an existing booking."""
         schedule = await support.run_db(handlers.current_schedule)
-        service = schedule.services[tracker.get_slot("booking_service")]
-        start = schedule.local(support.parse_iso(tracker.get_slot("booking_time")))
+        service = schedule.services[tracker.get_slot(Slot.BOOKING_SERVICE)]
+        start = schedule.local(support.parse_iso(tracker.get_slot(Slot.BOOKING_TIME)))
         values = {
             "service_name": service.name,
             "duration": str(service.duration_minutes),
             "price": schedule.price_text(service),
             "when": support.when_text(start),
-            "name": tracker.get_slot("patient_name"),
-            "contact": support.contact_text(tracker.get_slot("patient_contact")),
+            "name": tracker.get_slot(Slot.PATIENT_NAME),
+            "contact": support.contact_text(tracker.get_slot(Slot.PATIENT_CONTACT)),
         }
-        if tracker.get_slot("rescheduling"):
+        if tracker.get_slot(Slot.RESCHEDULING):
             dispatcher.utter_message(
-                response="utter_reschedule_summary", reference=tracker.get_slot("rescheduling"), **values
+                response="utter_reschedule_summary", reference=tracker.get_slot(Slot.RESCHEDULING), **values
             )
         else:
             dispatcher.utter_message(response="utter_booking_summary", **values)
@@ -236,7 +252,7 @@ def _confirmation_values(booking: BookingView) -> Dict[str, str]:
 class ActionSubmitBooking(BookingAction):
     """Book (or move) once the patient said yes; "just taken" sends them back to choose a time."""
 
-    failure_events = [SlotSet("booking_outcome", "failed")] + reset(*BOOKING_SLOTS)
+    failure_events = [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.FAILED)] + reset(*BOOKING_SLOTS)
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -246,14 +262,14 @@ class ActionSubmitBooking(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `booking_outcome`: booked, taken, declined or failed (the rules branch on it)."""
-        if tracker.get_slot("booking_outcome") == "failed":  # already told to call the clinic
-            return [SlotSet("booking_outcome", "failed")] + reset(*BOOKING_SLOTS)
-        if not tracker.get_slot("booking_confirmed"):
+        if tracker.get_slot(Slot.BOOKING_OUTCOME) == BookingOutcome.FAILED:  # already told to call the clinic
+            return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.FAILED)] + reset(*BOOKING_SLOTS)
+        if not tracker.get_slot(Slot.BOOKING_CONFIRMED):
             dispatcher.utter_message(response="utter_booking_not_made")
-            return [SlotSet("booking_outcome", "declined")] + reset(*BOOKING_SLOTS)
-        start = support.parse_iso(tracker.get_slot("booking_time"))
-        contact = tracker.get_slot("patient_contact")
-        moving = tracker.get_slot("rescheduling")
+            return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.DECLINED)] + reset(*BOOKING_SLOTS)
+        start = support.parse_iso(tracker.get_slot(Slot.BOOKING_TIME))
+        contact = tracker.get_slot(Slot.PATIENT_CONTACT)
+        moving = tracker.get_slot(Slot.RESCHEDULING)
         try:
             if moving:
                 booking = await support.run_db(
@@ -262,9 +278,9 @@ class ActionSubmitBooking(BookingAction):
                 dispatcher.utter_message(response="utter_booking_moved", **_confirmation_values(booking))
             else:
                 request = BookingRequest(
-                    service_code=tracker.get_slot("booking_service"),
+                    service_code=tracker.get_slot(Slot.BOOKING_SERVICE),
                     starts_at=start,
-                    name=tracker.get_slot("patient_name"),
+                    name=tracker.get_slot(Slot.PATIENT_NAME),
                     contact=Contact("email" if "@" in contact else "phone", contact),
                     sender_id=tracker.sender_id,
                     triage={name: tracker.get_slot(name) for name in TRIAGE_SLOTS},
@@ -276,12 +292,13 @@ class ActionSubmitBooking(BookingAction):
             response = "utter_booking_time_just_taken" if taken else "utter_booking_time_gone"
             dispatcher.utter_message(response=response)
             hint = f"near:{start.isoformat()}" if taken else ""
-            return [SlotSet("booking_outcome", "taken"), SlotSet("booking_time", None),
-                    SlotSet("booking_confirmed", None), SlotSet("booking_time_hint", hint)]
+            return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.TAKEN), SlotSet(Slot.BOOKING_TIME, None),
+                    SlotSet(Slot.BOOKING_CONFIRMED, None), SlotSet(Slot.BOOKING_TIME_HINT, hint)]
         except (handlers.BookingNotFound, handlers.BookingNotChangeable):
             dispatcher.utter_message(response="utter_booking_changed_meanwhile")
-            return [SlotSet("booking_outcome", "failed")] + reset(*BOOKING_SLOTS)
-        booked = [SlotSet("booking_outcome", "booked"), SlotSet("booking_reference", booking.reference)]
+            return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.FAILED)] + reset(*BOOKING_SLOTS)
+        booked = [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.BOOKED),
+                  SlotSet(Slot.BOOKING_REFERENCE, booking.reference)]
         return booked + reset(*BOOKING_SLOTS)
 
 
@@ -297,7 +314,7 @@ class ActionStopBooking(Action):
     ) -> List[EventType]:
         """Say so and forget the booking in progress."""
         dispatcher.utter_message(response="utter_booking_stopped")
-        return reset(*BOOKING_SLOTS, "requested_slot")
+        return reset(*BOOKING_SLOTS, REQUESTED_SLOT)
 
 
 class ActionStartManaging(Action):
@@ -326,7 +343,8 @@ class ActionAskManageChoice(BookingAction):
     ) -> List[EventType]:
         """The booking's service and time, with three buttons."""
         booking = await support.run_db(
-            handlers.find_booking, tracker.get_slot("booking_reference"), tracker.get_slot("patient_contact")
+            handlers.find_booking, tracker.get_slot(Slot.BOOKING_REFERENCE),
+            tracker.get_slot(Slot.PATIENT_CONTACT),
         )
         dispatcher.utter_message(response="utter_ask_manage_choice", **_confirmation_values(booking))
         return []
@@ -335,7 +353,7 @@ class ActionAskManageChoice(BookingAction):
 class ActionManageBooking(BookingAction):
     """Cancel, keep, or set up the move of the booking found (the booking form then asks the new time)."""
 
-    failure_events = [SlotSet("manage_outcome", "failed"), SlotSet("manage_choice", None)]
+    failure_events = [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.FAILED), SlotSet(Slot.MANAGE_CHOICE, None)]
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -345,24 +363,26 @@ class ActionManageBooking(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `manage_outcome`: cancelled, kept, reschedule (or what the form already found)."""
-        outcome = tracker.get_slot("manage_outcome")
+        outcome = tracker.get_slot(Slot.MANAGE_OUTCOME)
         if outcome:  # not found, not changeable or failed: already said
-            return [SlotSet("manage_outcome", outcome), SlotSet("manage_choice", None)]
-        reference, contact = tracker.get_slot("booking_reference"), tracker.get_slot("patient_contact")
-        choice = tracker.get_slot("manage_choice")
-        if choice == "keep":
+            return [SlotSet(Slot.MANAGE_OUTCOME, outcome), SlotSet(Slot.MANAGE_CHOICE, None)]
+        reference, contact = tracker.get_slot(Slot.BOOKING_REFERENCE), tracker.get_slot(Slot.PATIENT_CONTACT)
+        choice = tracker.get_slot(Slot.MANAGE_CHOICE)
+        if choice == ManageChoice.KEEP:
             dispatcher.utter_message(response="utter_booking_kept")
-            return [SlotSet("manage_outcome", "kept"), SlotSet("manage_choice", None)]
-        if choice == "reschedule" and tracker.get_slot("triage_result") == "urgent":
+            return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.KEPT), SlotSet(Slot.MANAGE_CHOICE, None)]
+        if choice == ManageChoice.RESCHEDULE and tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT:
             dispatcher.utter_message(response="utter_booking_after_doctor")  # cancelling stays possible
-            return [SlotSet("manage_outcome", "kept"), SlotSet("manage_choice", None)]
+            return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.KEPT), SlotSet(Slot.MANAGE_CHOICE, None)]
         try:
-            if choice == "cancel":
+            if choice == ManageChoice.CANCEL:
                 booking = await support.run_db(handlers.cancel_booking, reference, contact, support.now())
                 dispatcher.utter_message(response="utter_booking_cancelled", **_confirmation_values(booking))
-                return [SlotSet("manage_outcome", "cancelled"), SlotSet("manage_choice", None)]
+                return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.CANCELLED),
+                        SlotSet(Slot.MANAGE_CHOICE, None)]
             booking = await support.run_db(handlers.find_booking, reference, contact)
         except (handlers.BookingNotFound, handlers.BookingNotChangeable):
             dispatcher.utter_message(response="utter_booking_changed_meanwhile")
-            return [SlotSet("manage_outcome", "failed"), SlotSet("manage_choice", None)]
-        return [SlotSet("manage_outcome", "reschedule"), SlotSet("manage_choice", None), *moving(booking)]
+            return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.FAILED), SlotSet(Slot.MANAGE_CHOICE, None)]
+        return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.RESCHEDULE), SlotSet(Slot.MANAGE_CHOICE, None),
+                *moving(booking)]

@@ -31,6 +31,15 @@ from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, p
 from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, parse_when
 from clinic.booking.reference import find_reference
 from clinic.config import Settings
+from clinic.contract import (
+    REQUESTED_SLOT,
+    BookingOutcome,
+    BookingStatus,
+    Intent,
+    ManageChoice,
+    ManageOutcome,
+    Slot,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +60,12 @@ SOONER = re.compile(
     r"earlier (appointment|slot|time|date)s?\b|none of (these|those|them) (suit|work)|nothing (suits|works))",
     re.IGNORECASE)
 
-WAITLIST_BUTTON = {"title": "Join the waitlist", "payload": "/join_waitlist"}
+WAITLIST_BUTTON = {"title": "Join the waitlist", "payload": f"/{Intent.JOIN_WAITLIST}"}
 
 
 def offer_waitlist(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """The waitlist offer with its button (not while moving a booking: that keeps its time until moved)."""
-    if tracker.get_slot("rescheduling"):
+    if tracker.get_slot(Slot.RESCHEDULING):
         return
     dispatcher.utter_message(response="utter_waitlist_offer",
                              hold_minutes=str(Settings.from_env().waitlist_hold_minutes))
@@ -124,7 +133,8 @@ def say_problem(
 class BookingFormBase(FormValidationAction, ABC):
     """Shared by both booking forms: contact reading, and a safe answer when the database fails."""
 
-    outcome_slot: str = "booking_outcome"
+    outcome_slot: str = Slot.BOOKING_OUTCOME
+    failed: str = BookingOutcome.FAILED  # the outcome slot's value when the form ends without a result
 
     @abstractmethod
     def name(self) -> str:
@@ -139,12 +149,12 @@ class BookingFormBase(FormValidationAction, ABC):
         except Exception:  # noqa: BLE001  (BookingSystemDown, or a bug: never leave the patient in silence)
             logger.exception("%s failed", self.name())
             dispatcher.utter_message(response="utter_booking_unavailable")
-            return [SlotSet(self.outcome_slot, "failed"), SlotSet("requested_slot", None)]
+            return [SlotSet(self.outcome_slot, self.failed), SlotSet(REQUESTED_SLOT, None)]
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
-        if slots.get(self.outcome_slot) == "failed":  # gave up after a second bad answer
-            kept = [e for e in events if e.get("name") != "requested_slot"]
-            return kept + [SlotSet("requested_slot", None)]
-        missed = slots.get("missed_question")
+        if slots.get(self.outcome_slot) == self.failed:  # gave up after a second bad answer
+            kept = [e for e in events if e.get("name") != REQUESTED_SLOT]
+            return kept + [SlotSet(REQUESTED_SLOT, None)]
+        missed = slots.get(Slot.MISSED_QUESTION)
         if missed and slots.get(missed) is not None:  # that question has its answer now
             events += [SlotSet(name, value) for name, value in screening.ANSWERED.items()]
         return events
@@ -156,35 +166,35 @@ class BookingFormBase(FormValidationAction, ABC):
         misses = screening.misses_so_far(tracker, slot) + 1
         if misses >= screening.MISS_LIMIT:
             dispatcher.utter_message(response="utter_booking_gave_up")
-            return {slot: None, **screening.ANSWERED, self.outcome_slot: "failed"}
+            return {slot: None, **screening.ANSWERED, self.outcome_slot: self.failed}
         dispatcher.utter_message(response=response, **values)
-        return {slot: None, "question_misses": float(misses), "missed_question": slot}
+        return {slot: None, Slot.QUESTION_MISSES: float(misses), Slot.MISSED_QUESTION: slot}
 
     async def extract_patient_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """A mobile number (stored in E.164) or an email, from the answer to the contact question."""
         text = typed_text(tracker)
-        if text is None or tracker.get_slot("requested_slot") != "patient_contact":
+        if text is None or tracker.get_slot(REQUESTED_SLOT) != Slot.PATIENT_CONTACT:
             return {}
         try:
-            return {"patient_contact": parse_contact(text).value}
+            return {Slot.PATIENT_CONTACT: parse_contact(text).value}
         except InvalidContact as error:
             if is_interruption(tracker):
                 return {}
             said = f"utter_patient_contact_{error.reason}"
-            return self.missed("patient_contact", dispatcher, tracker, said)
+            return self.missed(Slot.PATIENT_CONTACT, dispatcher, tracker, said)
 
     def validate_patient_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep only a normalised contact (a pre-filled value is checked again)."""
         if slot_value is None:
-            return {"patient_contact": None}
+            return {Slot.PATIENT_CONTACT: None}
         try:
-            return {"patient_contact": parse_contact(str(slot_value)).value}
+            return {Slot.PATIENT_CONTACT: parse_contact(str(slot_value)).value}
         except InvalidContact:
-            return {"patient_contact": None}
+            return {Slot.PATIENT_CONTACT: None}
 
 
 class ValidateBookingForm(BookingFormBase):
@@ -202,7 +212,7 @@ class ValidateBookingForm(BookingFormBase):
         domain: DomainDict,
     ) -> List[str]:
         """Nothing more to ask once the screening answer stayed unclear: the booking is not made."""
-        if tracker.get_slot("booking_confirmed") is False and tracker.get_slot("warning_signs") is None:
+        if tracker.get_slot(Slot.BOOKING_CONFIRMED) is False and tracker.get_slot(Slot.WARNING_SIGNS) is None:
             return []
         return domain_slots
 
@@ -211,7 +221,7 @@ class ValidateBookingForm(BookingFormBase):
     ) -> Dict[str, Any]:
         """Only a clear "none of these" lets a booking go on; a maybe is asked again, then stops it."""
         return screening.screening_events(
-            dispatcher, tracker, {"warning_signs": None, "booking_confirmed": False}
+            dispatcher, tracker, {Slot.WARNING_SIGNS: None, Slot.BOOKING_CONFIRMED: False}
         )
 
     async def extract_booking_service(
@@ -219,43 +229,44 @@ class ValidateBookingForm(BookingFormBase):
     ) -> Dict[str, Any]:
         """A service named in words ("the facial"), when asked which appointment."""
         text = typed_text(tracker)
-        if text is None or tracker.get_slot("requested_slot") != "booking_service":
+        if text is None or tracker.get_slot(REQUESTED_SLOT) != Slot.BOOKING_SERVICE:
             return {}
         code = service_from_text(text)
         if code:
-            return {"booking_service": code}
+            return {Slot.BOOKING_SERVICE: code}
         if is_interruption(tracker):
             return {}
-        return self.missed("booking_service", dispatcher, tracker, "utter_booking_service_not_understood")
+        return self.missed(Slot.BOOKING_SERVICE, dispatcher, tracker, "utter_booking_service_not_understood")
 
     async def validate_booking_service(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep a service the clinic offers online."""
         if slot_value is None:
-            return {"booking_service": None}
+            return {Slot.BOOKING_SERVICE: None}
         schedule = await support.run_db(handlers.current_schedule)
         service = schedule.services.get(str(slot_value))
         if service is None or not service.practitioner_ids:
             dispatcher.utter_message(response="utter_booking_service_not_understood")
-            return {"booking_service": None}
-        return {"booking_service": service.code}
+            return {Slot.BOOKING_SERVICE: None}
+        return {Slot.BOOKING_SERVICE: service.code}
 
     async def extract_booking_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """A typed day and time: an exact time is checked by `validate_booking_time`, a day is offered."""
         text = typed_text(tracker)
-        requested = tracker.get_slot("requested_slot")
+        requested = tracker.get_slot(REQUESTED_SLOT)
         intent = intent_of(tracker)
-        asked = requested == "booking_time"
+        asked = requested == Slot.BOOKING_TIME
         # A new time is also read when booking starts ("Friday at 3pm?") and at the summary.
-        changing = intent in ("choose_time", "book_appointment") and requested in (None, "booking_confirmed")
+        changing = intent in (Intent.CHOOSE_TIME, Intent.BOOK_APPOINTMENT) \
+            and requested in (None, Slot.BOOKING_CONFIRMED)
         if text is None or not (asked or changing):
             return {}
-        if asked and SOONER.search(text) and not tracker.get_slot("rescheduling"):
+        if asked and SOONER.search(text) and not tracker.get_slot(Slot.RESCHEDULING):
             offer_waitlist(dispatcher, tracker)  # then the earliest times are offered again
-            return {"booking_time": None, "booking_time_hint": ""}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
         schedule = await support.run_db(handlers.current_schedule)
         now = support.now()
         try:
@@ -263,84 +274,86 @@ class ValidateBookingForm(BookingFormBase):
         except ImpossibleDate as error:
             if not asked:
                 dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
-                return {"booking_time": None, "booking_time_hint": ""}
+                return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
             missed = self.missed(
-                "booking_time", dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
-            return {**missed, "booking_time_hint": ""}
+                Slot.BOOKING_TIME, dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
+            return {**missed, Slot.BOOKING_TIME_HINT: ""}
         except UnreadableWhen:
             if not asked or is_interruption(tracker):
                 return {}
-            return self.missed("booking_time", dispatcher, tracker, "utter_booking_time_not_understood")
+            return self.missed(Slot.BOOKING_TIME, dispatcher, tracker, "utter_booking_time_not_understood")
         if when.day is None:  # "as soon as possible"
-            return {"booking_time": None, "booking_time_hint": ""}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
         start = when.start(schedule.tz)
         if start is not None:
-            return {"booking_time": start.isoformat()}
+            return {Slot.BOOKING_TIME: start.isoformat()}
         problem = day_problem(schedule, when.day, now)
         if problem is not None:
             hint = say_problem(dispatcher, schedule, problem, schedule.at(when.day, datetime.min.time()))
-            return {"booking_time": None, "booking_time_hint": hint}
-        return {"booking_time": None, "booking_time_hint": f"day:{when.day.isoformat()}:{when.window or ''}"}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
+        hint = f"day:{when.day.isoformat()}:{when.window or ''}"
+        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
 
     async def validate_booking_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep a time that is free now; otherwise say why and offer the nearest free times."""
         if slot_value is None:
-            return {"booking_time": None}
+            return {Slot.BOOKING_TIME: None}
         start = support.parse_iso(slot_value)
         if start is None:
             dispatcher.utter_message(response="utter_booking_time_not_understood")
-            return {"booking_time": None}
-        service = tracker.get_slot("booking_service")
+            return {Slot.BOOKING_TIME: None}
+        service = tracker.get_slot(Slot.BOOKING_SERVICE)
         if not service:  # the service comes first; its times are then offered on that day
-            return {"booking_time": None, "booking_time_hint": f"day:{start.date().isoformat()}:"}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: f"day:{start.date().isoformat()}:"}
         schedule, verdict, _ = await support.run_db(
-            handlers.check_time, service, start, support.now(), reference=tracker.get_slot("rescheduling")
+            handlers.check_time, service, start, support.now(), reference=tracker.get_slot(Slot.RESCHEDULING)
         )
         if verdict.ok:
             local = schedule.local(start)
-            if typed_text(tracker) is not None and not tracker.get_slot("rescheduling"):
+            if typed_text(tracker) is not None and not tracker.get_slot(Slot.RESCHEDULING):
                 # Typed words were read as a day and time: say which, before asking for the name.
                 dispatcher.utter_message(response="utter_booking_time_free", when=support.when_text(local))
-            return {"booking_time": local.isoformat(), "booking_time_hint": None}
+            return {Slot.BOOKING_TIME: local.isoformat(), Slot.BOOKING_TIME_HINT: None}
         hint = say_problem(dispatcher, schedule, verdict.problem, start)
-        return {"booking_time": None, "booking_time_hint": hint}
+        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
 
     async def extract_patient_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """The patient's name, from the answer to the name question."""
         text = typed_text(tracker)
-        if text is None or tracker.get_slot("requested_slot") != "patient_name":
+        if text is None or tracker.get_slot(REQUESTED_SLOT) != Slot.PATIENT_NAME:
             return {}
         if is_interruption(tracker, QUESTIONS):
             return {}
         try:
-            return {"patient_name": parse_name(text)}
+            return {Slot.PATIENT_NAME: parse_name(text)}
         except InvalidName as error:
             # "no thanks, I've changed my mind"; a name like "Noor" may read as "no" but is kept above.
             if is_interruption(tracker):
                 return {}
             reason = "too_long" if error.reason == "too_long" else "invalid"
-            return self.missed("patient_name", dispatcher, tracker, f"utter_patient_name_{reason}")
+            return self.missed(Slot.PATIENT_NAME, dispatcher, tracker, f"utter_patient_name_{reason}")
 
     def validate_patient_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep only a tidy name (a pre-filled value is checked again)."""
         if slot_value is None:
-            return {"patient_name": None}
+            return {Slot.PATIENT_NAME: None}
         try:
-            return {"patient_name": parse_name(str(slot_value))}
+            return {Slot.PATIENT_NAME: parse_name(str(slot_value))}
         except InvalidName:
-            return {"patient_name": None}
+            return {Slot.PATIENT_NAME: None}
 
 
 class ValidateManageBookingForm(BookingFormBase):
     """Reference and contact of an existing booking, then: cancel, move or keep it."""
 
-    outcome_slot = "manage_outcome"
+    outcome_slot = Slot.MANAGE_OUTCOME
+    failed = ManageOutcome.FAILED
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -352,24 +365,26 @@ class ValidateManageBookingForm(BookingFormBase):
         """Once reference and contact are known, find the booking; end the form if it isn't theirs."""
         events = await super().run(dispatcher, tracker, domain)
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
-        reference, contact = slots.get("booking_reference"), slots.get("patient_contact")
-        if not reference or not contact or slots.get("manage_outcome") or slots.get("manage_choice"):
+        reference, contact = slots.get(Slot.BOOKING_REFERENCE), slots.get(Slot.PATIENT_CONTACT)
+        if not reference or not contact or slots.get(Slot.MANAGE_OUTCOME) or slots.get(Slot.MANAGE_CHOICE):
             return events
         try:
             booking = await support.run_db(handlers.find_booking, reference, contact)
         except handlers.BookingNotFound:
             dispatcher.utter_message(response="utter_booking_not_found")
-            return events + [SlotSet("manage_outcome", "not_found"), SlotSet("booking_reference", None),
-                             SlotSet("patient_contact", None), SlotSet("requested_slot", None)]
+            return events + [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.NOT_FOUND),
+                             SlotSet(Slot.BOOKING_REFERENCE, None), SlotSet(Slot.PATIENT_CONTACT, None),
+                             SlotSet(REQUESTED_SLOT, None)]
         except BookingSystemDown:
             dispatcher.utter_message(response="utter_booking_unavailable")
-            return events + [SlotSet("manage_outcome", "failed"), SlotSet("requested_slot", None)]
-        if booking.status != "booked" or booking.starts_at <= support.now():
+            return events + [SlotSet(Slot.MANAGE_OUTCOME, self.failed), SlotSet(REQUESTED_SLOT, None)]
+        if booking.status != BookingStatus.BOOKED or booking.starts_at <= support.now():
             dispatcher.utter_message(
                 response="utter_booking_not_changeable", reference=booking.reference,
                 status=_status_words(booking.status, booking.starts_at <= support.now()),
             )
-            return events + [SlotSet("manage_outcome", "not_changeable"), SlotSet("requested_slot", None)]
+            return events + [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.NOT_CHANGEABLE),
+                             SlotSet(REQUESTED_SLOT, None)]
         return events
 
     async def extract_booking_reference(
@@ -381,42 +396,44 @@ class ValidateManageBookingForm(BookingFormBase):
             return {}
         reference = find_reference(text)
         if reference:
-            return {"booking_reference": reference}
-        if tracker.get_slot("requested_slot") != "booking_reference" or is_interruption(tracker):
+            return {Slot.BOOKING_REFERENCE: reference}
+        if tracker.get_slot(REQUESTED_SLOT) != Slot.BOOKING_REFERENCE or is_interruption(tracker):
             return {}
-        return self.missed("booking_reference", dispatcher, tracker, "utter_booking_reference_not_understood")
+        return self.missed(
+            Slot.BOOKING_REFERENCE, dispatcher, tracker, "utter_booking_reference_not_understood"
+        )
 
     def validate_booking_reference(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep only a well-formed reference."""
-        return {"booking_reference": find_reference(str(slot_value)) if slot_value else None}
+        return {Slot.BOOKING_REFERENCE: find_reference(str(slot_value)) if slot_value else None}
 
     async def extract_manage_choice(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Cancel, move (reschedule) or keep: from the buttons or the patient's words."""
-        if tracker.get_slot("requested_slot") != "manage_choice":
+        if tracker.get_slot(REQUESTED_SLOT) != Slot.MANAGE_CHOICE:
             return {}
         text = (typed_text(tracker) or "").lower()
         intent = intent_of(tracker)
         if re.search(r"\b(move|reschedul\w*|change|another|different|later|earlier|rebook)\b", text) or (
-            intent == "choose_time"
+            intent == Intent.CHOOSE_TIME
         ):
-            return {"manage_choice": "reschedule"}
+            return {Slot.MANAGE_CHOICE: ManageChoice.RESCHEDULE}
         cancelling = re.search(r"\b(cancel\w*|call it off|can'?t make|cannot make)\b", text)
-        if cancelling or intent == "cancel_appointment":
-            return {"manage_choice": "cancel"}
-        if re.search(r"\b(keep|leave)\b", text) or intent == "deny":
-            return {"manage_choice": "keep"}
+        if cancelling or intent == Intent.CANCEL_APPOINTMENT:
+            return {Slot.MANAGE_CHOICE: ManageChoice.CANCEL}
+        if re.search(r"\b(keep|leave)\b", text) or intent == Intent.DENY:
+            return {Slot.MANAGE_CHOICE: ManageChoice.KEEP}
         if is_interruption(tracker):
             return {}
-        return self.missed("manage_choice", dispatcher, tracker, "utter_manage_choice_not_understood")
+        return self.missed(Slot.MANAGE_CHOICE, dispatcher, tracker, "utter_manage_choice_not_understood")
 
 
 def _status_words(status: str, past: bool) -> str:
-    if status == "cancelled":
+    if status == BookingStatus.CANCELLED:
         return "already cancelled"
-    if status in ("attended", "no_show") or past:
+    if status in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW) or past:
         return "already in the past"
     return status

@@ -22,19 +22,22 @@ from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingError
 from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 from clinic.booking.wording import clock_text, day_text, when_text  # noqa: F401  (used by the actions)
+from clinic.contract import Entity, Intent, Slot
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Slots of one booking (reset when a booking starts or ends).
-BOOKING_SLOTS = ("booking_time", "booking_time_hint", "booking_confirmed", "rescheduling")
+BOOKING_SLOTS = (Slot.BOOKING_TIME, Slot.BOOKING_TIME_HINT, Slot.BOOKING_CONFIRMED, Slot.RESCHEDULING)
 # The patient asked something else: the form lets the rules answer, then asks again.
 INTERRUPTIONS = frozenset({
-    "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
-    "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
-    "ask_opening_hours", "ask_location", "ask_prices", "ask_who", "ask_aftercare", "ask_cause",
-    "ask_recurrence", "ask_children", "ask_pregnancy", "ask_cancer",
-    "cancel_appointment", "deny", "goodbye", "bot_challenge", "delete_my_data", "thank",
+    Intent.ASK_SQUEEZE, Intent.ASK_SELF_EXTRACT, Intent.ASK_WHAT_IS_MILIA, Intent.ASK_MILIA_VS_PUSTULE,
+    Intent.ASK_EXTRACTION_PROCEDURE, Intent.ASK_PAIN, Intent.ASK_FACIALS, Intent.REPORT_RED_FLAG,
+    Intent.HUMAN_HANDOFF, Intent.ASK_OPENING_HOURS, Intent.ASK_LOCATION, Intent.ASK_PRICES, Intent.ASK_WHO,
+    Intent.ASK_AFTERCARE, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY,
+    Intent.ASK_CANCER,
+    Intent.CANCEL_APPOINTMENT, Intent.DENY, Intent.GOODBYE, Intent.BOT_CHALLENGE, Intent.DELETE_MY_DATA,
+    Intent.THANK,
 })
 
 
@@ -79,7 +82,7 @@ def intent_of(tracker: Tracker) -> Optional[str]:
 
 
 # Interruptions that are questions to the bot, not a change of mind.
-QUESTIONS = INTERRUPTIONS - {"deny", "cancel_appointment", "goodbye", "thank"}
+QUESTIONS = INTERRUPTIONS - {Intent.DENY, Intent.CANCEL_APPOINTMENT, Intent.GOODBYE, Intent.THANK}
 
 
 def is_interruption(tracker: Tracker, intents: frozenset = INTERRUPTIONS) -> bool:
@@ -115,7 +118,8 @@ def time_buttons(schedule: Schedule, times: List[FreeTime]) -> List[Dict[str, st
     return [
         {
             "title": button_title(schedule.local(free.start)),
-            "payload": "/choose_time" + json.dumps({"booking_time": schedule.local(free.start).isoformat()}),
+            "payload": f"/{Intent.CHOOSE_TIME}"
+            + json.dumps({Entity.BOOKING_TIME.value: schedule.local(free.start).isoformat()}),
         }
         for free in times
     ]

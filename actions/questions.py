@@ -14,10 +14,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-TEAM_QUESTION_SLOT = "team_question"
+from clinic.contract import Intent, Slot
+
+TEAM_QUESTION_SLOT = Slot.TEAM_QUESTION
 # The intents whose answer offers to pass the question on (data/rules/clinic_answers.yml).
 TEAM_QUESTION_INTENTS = frozenset({
-    "ask_aftercare", "ask_cause", "ask_recurrence", "ask_children", "ask_pregnancy", "ask_cancer",
+    Intent.ASK_AFTERCARE, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY,
+    Intent.ASK_CANCER,
 })
 MAX_QUESTION_CHARS = 500
 

@@ -21,9 +21,12 @@ from actions.booking import BookingAction, _confirmation_values, moving
 from actions.booking_support import entity_value
 from clinic.booking import handlers
 from clinic.channels.identity import TWILIO, WHATSAPP_PREFIX, output_channel_for
+from clinic.contract import Entity, ReminderAnswer, ReminderOutcome, Slot, TriageResult
 from clinic.db.outbox import REMINDER_REPLIES
 
-DONE: List[EventType] = [SlotSet("reminder_outcome", "done"), SlotSet("reminder_answer", None)]
+DONE: List[EventType] = [
+    SlotSet(Slot.REMINDER_OUTCOME, ReminderOutcome.DONE), SlotSet(Slot.REMINDER_ANSWER, None),
+]
 
 
 def answered_by_sms(tracker: Tracker) -> bool:
@@ -46,11 +49,12 @@ class ActionAnswerReminder(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `reminder_outcome`: done (confirmed, cancelled, nothing to answer) or reschedule."""
-        answer = entity_value(tracker, "reminder_answer") or tracker.get_slot("reminder_answer")
+        answer = entity_value(tracker, Entity.REMINDER_ANSWER) or tracker.get_slot(Slot.REMINDER_ANSWER)
         if answer not in REMINDER_REPLIES or not answered_by_sms(tracker):
             dispatcher.utter_message(response="utter_reminder_not_found")
             return list(DONE)
-        if answer == "reschedule" and tracker.get_slot("triage_result") == "urgent":
+        urgent = tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT
+        if answer == ReminderAnswer.RESCHEDULE and urgent:
             dispatcher.utter_message(response="utter_booking_after_doctor")  # X still cancels
             return list(DONE)
         phone = tracker.sender_id
@@ -60,19 +64,19 @@ class ActionAnswerReminder(BookingAction):
             dispatcher.utter_message(response="utter_reminder_not_found")
             return list(DONE)
         values = {**_confirmation_values(booking), "patient_name": booking.patient_name}
-        if answer == "confirm":
+        if answer == ReminderAnswer.CONFIRM:
             dispatcher.utter_message(response="utter_reminder_confirmed", **values)
             return list(DONE)
-        if answer == "cancel":
+        if answer == ReminderAnswer.CANCEL:
             dispatcher.utter_message(response="utter_reminder_cancelled", **values)
             return list(DONE)
         dispatcher.utter_message(response="utter_reminder_reschedule", **values)
         return [
-            SlotSet("reminder_outcome", "reschedule"),
-            SlotSet("reminder_answer", None),
-            SlotSet("booking_reference", booking.reference),
-            SlotSet("patient_contact", phone),
-            SlotSet("manage_outcome", None),
-            SlotSet("manage_choice", None),
+            SlotSet(Slot.REMINDER_OUTCOME, ReminderOutcome.RESCHEDULE),
+            SlotSet(Slot.REMINDER_ANSWER, None),
+            SlotSet(Slot.BOOKING_REFERENCE, booking.reference),
+            SlotSet(Slot.PATIENT_CONTACT, phone),
+            SlotSet(Slot.MANAGE_OUTCOME, None),
+            SlotSet(Slot.MANAGE_CHOICE, None),
             *moving(booking),
         ]

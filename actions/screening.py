@@ -20,26 +20,29 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from clinic import findings
+from clinic.contract import REQUESTED_SLOT, Intent, Slot, WarningSigns
 
-WARNING_SIGNS = "warning_signs"
-NONE, UNCLEAR = "none", "unclear"
+WARNING_SIGNS = Slot.WARNING_SIGNS
+NONE, UNCLEAR = WarningSigns.NONE, WarningSigns.UNCLEAR
 MISS_LIMIT = 2  # the second unreadable answer in a row moves on: a question is asked twice at most
 
 # The patient asked something else: the rules answer it, then the form asks again.
 INTERRUPTIONS = frozenset({
-    "ask_squeeze", "ask_self_extract", "ask_what_is_milia", "ask_milia_vs_pustule",
-    "ask_extraction_procedure", "ask_pain", "ask_facials", "report_red_flag", "human_handoff",
-    "ask_opening_hours", "ask_location", "ask_prices", "ask_who", "ask_aftercare", "ask_cause",
-    "ask_recurrence", "ask_children", "ask_pregnancy", "ask_cancer",
-    "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data",
+    Intent.ASK_SQUEEZE, Intent.ASK_SELF_EXTRACT, Intent.ASK_WHAT_IS_MILIA, Intent.ASK_MILIA_VS_PUSTULE,
+    Intent.ASK_EXTRACTION_PROCEDURE, Intent.ASK_PAIN, Intent.ASK_FACIALS, Intent.REPORT_RED_FLAG,
+    Intent.HUMAN_HANDOFF, Intent.ASK_OPENING_HOURS, Intent.ASK_LOCATION, Intent.ASK_PRICES, Intent.ASK_WHO,
+    Intent.ASK_AFTERCARE, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY,
+    Intent.ASK_CANCER,
+    Intent.CANCEL_APPOINTMENT, Intent.BOOK_APPOINTMENT, Intent.GOODBYE, Intent.BOT_CHALLENGE,
+    Intent.DELETE_MY_DATA,
 })
 
 # Replies to a text the clinic sent (an SMS reminder, a waitlist offer), set by the Twilio channel: never an
 # answer to the form's question. The form takes nothing from them, so Rasa rejects its turn and the rules
 # in data/rules/reminders.yml end the form and answer the reply.
-TEXT_REPLIES = frozenset({"reminder_reply", "waitlist_reply"})
+TEXT_REPLIES = frozenset({Intent.REMINDER_REPLY, Intent.WAITLIST_REPLY})
 
-ANSWERED = {"question_misses": None, "missed_question": None, "needs_answer_help": False}
+ANSWERED = {Slot.QUESTION_MISSES: None, Slot.MISSED_QUESTION: None, Slot.NEEDS_ANSWER_HELP: False}
 
 
 def typed_text(tracker: Tracker) -> Optional[str]:
@@ -67,7 +70,8 @@ def said_again(tracker: Tracker) -> bool:
 # A change of course rather than a question: taken as one only when the classifier is fairly sure, so
 # "she won't let me near it" (cancel_appointment at 0.49) is an answer it couldn't read, not a cancellation.
 CHANGES_OF_COURSE = frozenset({
-    "cancel_appointment", "book_appointment", "goodbye", "bot_challenge", "delete_my_data", "human_handoff",
+    Intent.CANCEL_APPOINTMENT, Intent.BOOK_APPOINTMENT, Intent.GOODBYE, Intent.BOT_CHALLENGE,
+    Intent.DELETE_MY_DATA, Intent.HUMAN_HANDOFF,
 })
 CHANGE_OF_COURSE_CONFIDENCE = 0.6
 
@@ -87,9 +91,9 @@ def interrupted(tracker: Tracker) -> bool:
 
 def misses_so_far(tracker: Tracker, slot: str) -> int:
     """Unreadable answers in a row to the question for `slot`."""
-    if tracker.get_slot("missed_question") != slot:
+    if tracker.get_slot(Slot.MISSED_QUESTION) != slot:
         return 0
-    return int(tracker.get_slot("question_misses") or 0)
+    return int(tracker.get_slot(Slot.QUESTION_MISSES) or 0)
 
 
 def missed(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
@@ -100,13 +104,14 @@ def missed(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dic
     """
     misses = misses_so_far(tracker, slot) + 1
     if misses >= MISS_LIMIT:
-        return {**ANSWERED, "question_misses": float(misses), "missed_question": slot}
-    return {slot: None, "question_misses": float(misses), "missed_question": slot, "needs_answer_help": True}
+        return {**ANSWERED, Slot.QUESTION_MISSES: float(misses), Slot.MISSED_QUESTION: slot}
+    return {slot: None, Slot.QUESTION_MISSES: float(misses), Slot.MISSED_QUESTION: slot,
+            Slot.NEEDS_ANSWER_HELP: True}
 
 
 def gave_up(events: Dict[str, Any]) -> bool:
     """Whether `missed()` reached the limit."""
-    return (events.get("question_misses") or 0) >= MISS_LIMIT
+    return (events.get(Slot.QUESTION_MISSES) or 0) >= MISS_LIMIT
 
 
 def read_warning_signs(tracker: Tracker) -> Optional[str]:
@@ -115,12 +120,12 @@ def read_warning_signs(tracker: Tracker) -> Optional[str]:
     The words decide, not the intent classifier: "hmm" read as affirm is not a yes, "no idea" read as deny
     is not a no.
     """
-    if tracker.get_slot("requested_slot") != WARNING_SIGNS:
+    if tracker.get_slot(REQUESTED_SLOT) != WARNING_SIGNS:
         return None
     intent = intent_of(tracker)
     text = typed_text(tracker)
     if text is None:  # a button: "No, none of these" (deny) or "Yes" (the SafetyPolicy's red flag)
-        return NONE if intent == "deny" else None
+        return NONE if intent == Intent.DENY else None
     answer = findings.screening_answer(text)
     if answer == NONE:  # "no, just a bit red where I squeezed": the rules warn, and the answer counts
         return NONE
@@ -129,7 +134,7 @@ def read_warning_signs(tracker: Tracker) -> Optional[str]:
 
     if answer == "present":
         return None  # the SafetyPolicy has answered it as a red flag
-    if intent == "deny" and findings.unsure_in(text) is False:
+    if intent == Intent.DENY and findings.unsure_in(text) is False:
         return NONE
     return UNCLEAR
 

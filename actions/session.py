@@ -8,18 +8,19 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, Sessi
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from clinic.contract import Slot, TriageResult
 from clinic.handoff import paused_at_end
 from clinic.safety import still_urgent
 
 # Carried into a new session while the conversation is still urgent (clinic/safety.py, 14 days).
-URGENT_SLOTS = ("triage_result", "red_flags", "urgent_since")
+URGENT_SLOTS = (Slot.TRIAGE_RESULT, Slot.RED_FLAGS, Slot.URGENT_SINCE)
 
 
 def carried_urgency(tracker: Tracker, now: float) -> List[EventType]:
     """The urgent slots of the session that ended, if its red flag is recent enough to still hold."""
-    if tracker.get_slot("triage_result") != "urgent":
+    if tracker.get_slot(Slot.TRIAGE_RESULT) != TriageResult.URGENT:
         return []
-    if not still_urgent(tracker.get_slot("urgent_since"), now):
+    if not still_urgent(tracker.get_slot(Slot.URGENT_SINCE), now):
         return []
     return [SlotSet(name, tracker.get_slot(name)) for name in URGENT_SLOTS]
 

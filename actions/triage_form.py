@@ -12,20 +12,35 @@ from rasa_sdk.types import DomainDict
 from actions import screening
 from actions.screening import intent_of, typed_text
 from clinic import findings
+from clinic.contract import (
+    DESCRIBING_ENTITIES,
+    REQUESTED_SLOT,
+    SLOT_OF_ENTITY,
+    Entity,
+    Fluid,
+    Hardness,
+    Intent,
+    Location,
+    Slot,
+)
 
 # Intents whose text may answer the form's question.
-ANSWER_INTENTS = frozenset({"inform", "describe_bump", "affirm", "deny"})
+ANSWER_INTENTS = frozenset({Intent.INFORM, Intent.DESCRIBE_BUMP, Intent.AFFIRM, Intent.DENY})
 
-SLOT_KIND = {"bump_hardness": "hardness", "bump_fluid": "fluid", "bump_location": "location"}
+SLOT_KIND = {slot: entity for entity, slot in SLOT_OF_ENTITY.items() if entity in DESCRIBING_ENTITIES}
 TEXT_READERS = {
-    "bump_hardness": findings.hardness_from_text,
-    "bump_fluid": findings.fluid_from_text,
-    "bump_location": findings.location_from_text,
+    Slot.BUMP_HARDNESS: findings.hardness_from_text,
+    Slot.BUMP_FLUID: findings.fluid_from_text,
+    Slot.BUMP_LOCATION: findings.location_from_text,
 }
 
 
 # What a third unreadable answer in a row records: a professional looks at the bump anyway.
-GIVEN_UP = {"bump_hardness": "unsure", "bump_fluid": "unsure", "bump_location": "other"}
+# The fluid question's Yes / No, from the intent when the words say neither.
+YES_NO = {Intent.AFFIRM: Fluid.YES, Intent.DENY: Fluid.NO}
+GIVEN_UP = {
+    Slot.BUMP_HARDNESS: Hardness.UNSURE, Slot.BUMP_FLUID: Fluid.UNSURE, Slot.BUMP_LOCATION: Location.OTHER,
+}
 # "on my kneecap", "behind his ear": a place the lexicon doesn't name, said in answer to "where is it?"
 SOME_PLACE = re.compile(
     r"\b(?:on|under|near|by|next to|beside|behind|above|below|around|in|inside|at)\s+"
@@ -48,7 +63,7 @@ class ValidateTriageForm(FormValidationAction):
         restart: List[EventType] = []
         if screening.intent_of(tracker) in screening.TEXT_REPLIES:
             return []  # a reply to the clinic's text: the rules end the form and answer it
-        if tracker.get_slot("triage_result") is not None:
+        if tracker.get_slot(Slot.TRIAGE_RESULT) is not None:
             restart = self._forget_previous_triage(tracker)
         return restart + await screening.extract_and_validate(self, dispatcher, tracker, domain)
 
@@ -57,12 +72,12 @@ class ValidateTriageForm(FormValidationAction):
         """Keep only what the latest message says; forget the previous bump's answers."""
         latest = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
         fresh = {
-            "bump_hardness": findings.normalise("hardness", latest.get("hardness")),
-            "bump_fluid": findings.normalise("fluid", latest.get("fluid")),
-            "bump_location": findings.normalise("location", latest.get("location")),
-            "red_flags": [latest["red_flag"]] if latest.get("red_flag") else None,
-            "triage_result": None,
-            "near_eye": None,
+            Slot.BUMP_HARDNESS: findings.normalise(Entity.HARDNESS, latest.get(Entity.HARDNESS)),
+            Slot.BUMP_FLUID: findings.normalise(Entity.FLUID, latest.get(Entity.FLUID)),
+            Slot.BUMP_LOCATION: findings.normalise(Entity.LOCATION, latest.get(Entity.LOCATION)),
+            Slot.RED_FLAGS: [latest[Entity.RED_FLAG]] if latest.get(Entity.RED_FLAG) else None,
+            Slot.TRIAGE_RESULT: None,
+            Slot.NEAR_EYE: None,
         }
         tracker.slots.update(fresh)
         return [SlotSet(slot, value) for slot, value in fresh.items()]
@@ -75,7 +90,7 @@ class ValidateTriageForm(FormValidationAction):
         domain: DomainDict,
     ) -> List[str]:
         """Ask nothing more once a red flag is known: the doctor advice comes first."""
-        if tracker.get_slot("red_flags"):
+        if tracker.get_slot(Slot.RED_FLAGS):
             return []
         return domain_slots
 
@@ -90,16 +105,16 @@ class ValidateTriageForm(FormValidationAction):
         intent = intent_of(tracker)
         if text is None:
             return {}
-        asked = tracker.get_slot("requested_slot") == slot
+        asked = tracker.get_slot(REQUESTED_SLOT) == slot
         if findings.asks_what_it_means(text) and not screening.said_again(tracker):
             return self._explain(slot, dispatcher, tracker) if asked else {}  # no answer in it
         value = TEXT_READERS[slot](text)
-        if value == "unsure" and not asked:
+        if value == Hardness.UNSURE and not asked:  # (or Fluid.UNSURE)
             value = None  # "not sure" answers the question that was asked, not the others
-        if value is None and asked and slot == "bump_fluid":  # a yes/no question: "nothing", "nowt", "aye"
-            value = findings.bare_yes_no(text) or {"affirm": "yes", "deny": "no"}.get(intent)
-        if value is None and asked and slot == "bump_location" and SOME_PLACE.search(text):
-            value = "other"
+        if value is None and asked and slot == Slot.BUMP_FLUID:  # a yes/no question: "nothing", "nowt", "aye"
+            value = findings.bare_yes_no(text) or YES_NO.get(intent)
+        if value is None and asked and slot == Slot.BUMP_LOCATION and SOME_PLACE.search(text):
+            value = Location.OTHER
         if value is not None:
             if asked:
                 return {slot: value, **screening.ANSWERED}
@@ -119,7 +134,7 @@ class ValidateTriageForm(FormValidationAction):
     ) -> Dict[str, Any]:
         """The screening answer: none; unreadable is asked again (with help), then taken as a yes-maybe."""
         # still unclear after the help: a yes-maybe, so a doctor first (urgent)
-        return screening.screening_events(dispatcher, tracker, {"warning_signs": screening.UNCLEAR})
+        return screening.screening_events(dispatcher, tracker, {Slot.WARNING_SIGNS: screening.UNCLEAR})
 
     @staticmethod
     def _explain(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
@@ -131,7 +146,8 @@ class ValidateTriageForm(FormValidationAction):
             dispatcher.utter_message(response="utter_noted_unsure")
             return {slot: GIVEN_UP[slot], **screening.ANSWERED}
         dispatcher.utter_message(response=f"utter_explain_{slot}")
-        return {slot: None, "question_misses": 1.0, "missed_question": slot, "needs_answer_help": False}
+        return {slot: None, Slot.QUESTION_MISSES: 1.0, Slot.MISSED_QUESTION: slot,
+                Slot.NEEDS_ANSWER_HELP: False}
 
     @staticmethod
     def _entity_in_message(slot: str, tracker: Tracker) -> bool:
@@ -142,26 +158,26 @@ class ValidateTriageForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Hardness from typed words ("not soft" is hard)."""
-        return self._read("bump_hardness", dispatcher, tracker)
+        return self._read(Slot.BUMP_HARDNESS, dispatcher, tracker)
 
     async def extract_bump_fluid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Fluid from typed words ("no pus" is no; "yes"/"nope" answer the question)."""
-        return self._read("bump_fluid", dispatcher, tracker)
+        return self._read(Slot.BUMP_FLUID, dispatcher, tracker)
 
     async def extract_bump_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Location from typed words ("lash line" is eye_area)."""
-        return self._read("bump_location", dispatcher, tracker)
+        return self._read(Slot.BUMP_LOCATION, dispatcher, tracker)
 
     def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
         if value is None:  # cleared by the extraction, which already asked again
             return {slot: None}
         canonical = findings.normalise(SLOT_KIND[slot], value)
-        if canonical is None and slot == "bump_location" and value:
-            canonical = "other"
+        if canonical is None and slot == Slot.BUMP_LOCATION and value:
+            canonical = Location.OTHER
         if canonical is None:
             dispatcher.utter_message(response="utter_answer_not_understood")
         return {slot: canonical}
@@ -170,16 +186,16 @@ class ValidateTriageForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep hard, soft or unsure."""
-        return self._validate("bump_hardness", slot_value, dispatcher)
+        return self._validate(Slot.BUMP_HARDNESS, slot_value, dispatcher)
 
     def validate_bump_fluid(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep yes, no or unsure."""
-        return self._validate("bump_fluid", slot_value, dispatcher)
+        return self._validate(Slot.BUMP_FLUID, slot_value, dispatcher)
 
     def validate_bump_location(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """Keep one of the contract's locations (anything named but unknown is "other")."""
-        return self._validate("bump_location", slot_value, dispatcher)
+        return self._validate(Slot.BUMP_LOCATION, slot_value, dispatcher)

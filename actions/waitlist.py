@@ -24,6 +24,7 @@ from actions.reminders import answered_by_sms
 from clinic.booking import handlers
 from clinic.booking.contact import Contact, InvalidContact, parse_contact
 from clinic.config import Settings
+from clinic.contract import REQUESTED_SLOT, Entity, Slot, TriageResult, WaitlistAnswer, WaitlistOutcome
 
 DAY_WORDS = {"week": 7, "fortnight": 14, "two weeks": 14, "2 weeks": 14, "month": 28}
 _DAYS = re.compile(r"\b(\d{1,2})\b")
@@ -49,7 +50,7 @@ def hold_minutes() -> str:
 class ActionStartWaitlist(BookingAction):
     """Start joining the waitlist for the service being booked (none chosen yet: not possible)."""
 
-    failure_events = [SlotSet("waitlist_blocked", True)]
+    failure_events = [SlotSet(Slot.WAITLIST_BLOCKED, True)]
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -59,17 +60,19 @@ class ActionStartWaitlist(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `waitlist_blocked` (the rules branch on it)."""
-        if not tracker.get_slot("booking_service") or tracker.get_slot("triage_result") == "urgent":
+        urgent = tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT
+        if not tracker.get_slot(Slot.BOOKING_SERVICE) or urgent:
             dispatcher.utter_message(response="utter_waitlist_unavailable")
-            return [SlotSet("waitlist_blocked", True)]
-        return [SlotSet("waitlist_blocked", False), SlotSet("waitlist_days", None),
-                SlotSet("waitlist_outcome", None), SlotSet("requested_slot", None)]
+            return [SlotSet(Slot.WAITLIST_BLOCKED, True)]
+        return [SlotSet(Slot.WAITLIST_BLOCKED, False), SlotSet(Slot.WAITLIST_DAYS, None),
+                SlotSet(Slot.WAITLIST_OUTCOME, None), SlotSet(REQUESTED_SLOT, None)]
 
 
 class ValidateWaitlistForm(ValidateBookingForm):
     """How many days, the name and a mobile number (offers are texted)."""
 
-    outcome_slot = "waitlist_outcome"
+    outcome_slot = Slot.WAITLIST_OUTCOME
+    failed = WaitlistOutcome.FAILED
 
     def name(self) -> str:
         """Name of the action in the domain."""
@@ -86,12 +89,12 @@ class ValidateWaitlistForm(ValidateBookingForm):
     ) -> Dict[str, Any]:
         """A typed number of days ('5', 'a week'), when asked."""
         text = typed_text(tracker)
-        if text is None or tracker.get_slot("requested_slot") != "waitlist_days":
+        if text is None or tracker.get_slot(REQUESTED_SLOT) != Slot.WAITLIST_DAYS:
             return {}
         days = days_from_text(text)
         if days is None:
-            return self.missed("waitlist_days", dispatcher, tracker, "utter_waitlist_days_not_understood")
-        return {"waitlist_days": str(days)}
+            return self.missed(Slot.WAITLIST_DAYS, dispatcher, tracker, "utter_waitlist_days_not_understood")
+        return {Slot.WAITLIST_DAYS: str(days)}
 
     def validate_waitlist_days(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -100,26 +103,26 @@ class ValidateWaitlistForm(ValidateBookingForm):
         try:
             days = int(str(slot_value))
         except (TypeError, ValueError):
-            return {"waitlist_days": None}
+            return {Slot.WAITLIST_DAYS: None}
         if not 1 <= days <= 60:
             dispatcher.utter_message(response="utter_waitlist_days_not_understood")
-            return {"waitlist_days": None}
-        return {"waitlist_days": str(days)}
+            return {Slot.WAITLIST_DAYS: None}
+        return {Slot.WAITLIST_DAYS: str(days)}
 
     def validate_patient_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         """A mobile number only: the offer is a text message."""
         if slot_value is None:
-            return {"patient_contact": None}
+            return {Slot.PATIENT_CONTACT: None}
         try:
             contact = parse_contact(str(slot_value))
         except InvalidContact:
-            return {"patient_contact": None}
+            return {Slot.PATIENT_CONTACT: None}
         if contact.kind != "phone":
             dispatcher.utter_message(response="utter_waitlist_needs_mobile")
-            return {"patient_contact": None}
-        return {"patient_contact": contact.value}
+            return {Slot.PATIENT_CONTACT: None}
+        return {Slot.PATIENT_CONTACT: contact.value}
 
 
 class ActionJoinWaitlist(BookingAction):
@@ -133,25 +136,26 @@ class ActionJoinWaitlist(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Join (or update the patient's place); a form that gave up joins nothing."""
-        days, name = tracker.get_slot("waitlist_days"), tracker.get_slot("patient_name")
-        contact = tracker.get_slot("patient_contact")
-        if tracker.get_slot("waitlist_outcome") == "failed" or not (days and name and contact):
+        days, name = tracker.get_slot(Slot.WAITLIST_DAYS), tracker.get_slot(Slot.PATIENT_NAME)
+        contact = tracker.get_slot(Slot.PATIENT_CONTACT)
+        failed = tracker.get_slot(Slot.WAITLIST_OUTCOME) == WaitlistOutcome.FAILED
+        if failed or not (days and name and contact):
             dispatcher.utter_message(response="utter_waitlist_not_joined")
-            return [SlotSet("waitlist_days", None)]
-        service = tracker.get_slot("booking_service")
+            return [SlotSet(Slot.WAITLIST_DAYS, None)]
+        service = tracker.get_slot(Slot.BOOKING_SERVICE)
         try:
             joined = await support.run_db(handlers.join_waitlist, service, int(days), name,
                                           Contact("phone", contact), tracker.sender_id, support.now())
         except handlers.WaitlistNeedsMobile:
             dispatcher.utter_message(response="utter_waitlist_needs_mobile")
-            return [SlotSet("waitlist_days", None)]
+            return [SlotSet(Slot.WAITLIST_DAYS, None)]
         schedule = await support.run_db(handlers.current_schedule)
         dispatcher.utter_message(
             response="utter_waitlist_joined", service_name=schedule.services[service].name,
             last_day=support.day_text(joined.last_day), contact=support.contact_text(contact),
             hold_minutes=hold_minutes(),
         )
-        return [SlotSet("waitlist_days", None)]
+        return [SlotSet(Slot.WAITLIST_DAYS, None)]
 
 
 class ActionAnswerWaitlistOffer(BookingAction):
@@ -165,14 +169,14 @@ class ActionAnswerWaitlistOffer(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Look the offer up by the conversation's number, then book or pass it on."""
-        answer = entity_value(tracker, "waitlist_answer") or tracker.get_slot("waitlist_answer")
-        reset = [SlotSet("waitlist_answer", None)]
-        if answer not in ("accept", "decline") or not answered_by_sms(tracker):
+        answer = entity_value(tracker, Entity.WAITLIST_ANSWER) or tracker.get_slot(Slot.WAITLIST_ANSWER)
+        reset = [SlotSet(Slot.WAITLIST_ANSWER, None)]
+        if answer not in WaitlistAnswer.values() or not answered_by_sms(tracker):
             dispatcher.utter_message(response="utter_waitlist_offer_ended", hold_minutes=hold_minutes())
             return reset
         try:
             _, booking = await support.run_db(handlers.answer_waitlist_offer, tracker.sender_id,
-                                              answer == "accept", support.now())
+                                              answer == WaitlistAnswer.ACCEPT, support.now())
         except handlers.SlotTaken:
             dispatcher.utter_message(response="utter_waitlist_taken")
             return reset
@@ -183,4 +187,4 @@ class ActionAnswerWaitlistOffer(BookingAction):
             dispatcher.utter_message(response="utter_waitlist_passed")
             return reset
         dispatcher.utter_message(response="utter_waitlist_booked", **_confirmation_values(booking))
-        return reset + [SlotSet("booking_reference", booking.reference)]
+        return reset + [SlotSet(Slot.BOOKING_REFERENCE, booking.reference)]
