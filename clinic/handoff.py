@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence, Tuple
 
+from clinic.contract import Entity, Intent
+
 ASKED_FOR_A_PERSON = "utter_handoff_waiting"  # what action_handoff says just before it pauses
 STILL_WAITING = "utter_handoff_still_waiting"
 RED_FLAG_WHILE_WAITING = "utter_red_flag_while_waiting"
-RED_FLAG_INTENT = "report_red_flag"
+RED_FLAG_INTENT = Intent.REPORT_RED_FLAG
 
 Step = Tuple[str, Optional[str]]
 
@@ -39,7 +41,7 @@ def reply_while_waiting(steps: Sequence[Step], red_flag: bool) -> Optional[str]:
 
 def reports_red_flag(intent: Optional[str], entities: Iterable[dict]) -> bool:
     """Whether a parsed message reports a red flag (negated ones never reach the entities)."""
-    return intent == RED_FLAG_INTENT or any(e.get("entity") == "red_flag" for e in entities)
+    return intent == RED_FLAG_INTENT or any(e.get("entity") == Entity.RED_FLAG for e in entities)
 
 
 def paused_at_end(kinds: Iterable[str]) -> bool:

@@ -26,7 +26,7 @@ from clinic.booking.contact import Contact, InvalidContact, parse_contact
 from clinic.booking.reference import find_reference, new_reference
 from clinic.booking.schedule import ScheduleConfig
 from clinic.booking.unit_of_work import UnitOfWorkFactory
-from clinic.contract import STANDING_STATUSES, BookingStatus, Slot
+from clinic.contract import STANDING_STATUSES, BookingStatus, ReminderAnswer, Slot
 from clinic.db.booking import Booking
 from clinic.db.outbox import REMINDER_REPLIES
 from clinic.db.waitlist import WaitlistEntry
@@ -426,12 +426,12 @@ def answer_reminder(uow_factory: UnitOfWorkFactory, phone: str, answer: str, now
         if not uow.outbox.mark_replied(reminder.id, answer, now):
             raise BookingNotFound(phone)  # another reply got there first
         schedule = uow.bookings.schedule()
-        if answer == "confirm":
+        if answer == ReminderAnswer.CONFIRM:
             booking.confirmed_at = now
-        elif answer == "cancel":
+        elif answer == ReminderAnswer.CANCEL:
             _cancel(booking, uow, "patient", now)
         answered = view(booking, schedule)
-        if answer == "cancel":
+        if answer == ReminderAnswer.CANCEL:
             uow.outbox.cancelled(answered, now)
         uow.commit()
         return answered

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from clinic.contract import ReminderAnswer, WaitlistAnswer
 from clinic.masking import mask_contact
 
 # Twilio refuses a message body over 1,600 characters (an SMS is then sent as up to 10 segments).
@@ -31,16 +32,21 @@ OPT_IN_KEYWORDS = frozenset({"start", "unstop", "yes"})
 
 # Replies to an SMS reminder (domain/outbox.yml asks for C, R or X). "cancel" is not one: it is an opt-out
 # keyword (Twilio's too), so cancelling is X.
+# Keyed by the contract's values as plain strings: the answer becomes a Rasa entity's value.
 REMINDER_REPLY_WORDS = {
-    "confirm": frozenset({"c", "y", "yes", "confirm", "confirmed", "ok", "okay", "yes please"}),
-    "cancel": frozenset({"x"}),
-    "reschedule": frozenset({"r", "reschedule", "rearrange", "change", "move"}),
+    ReminderAnswer.CONFIRM.value: frozenset(
+        {"c", "y", "yes", "confirm", "confirmed", "ok", "okay", "yes please"}
+    ),
+    ReminderAnswer.CANCEL.value: frozenset({"x"}),
+    ReminderAnswer.RESCHEDULE.value: frozenset({"r", "reschedule", "rearrange", "change", "move"}),
 }
 
 # Answers to a texted waitlist offer ("Reply YES ... or NO").
 OFFER_REPLY_WORDS = {
-    "accept": frozenset({"yes", "y", "yes please", "ok", "okay", "c", "book it", "take it"}),
-    "decline": frozenset({"no", "n", "no thanks", "no thank you", "pass"}),
+    WaitlistAnswer.ACCEPT.value: frozenset(
+        {"yes", "y", "yes please", "ok", "okay", "c", "book it", "take it"}
+    ),
+    WaitlistAnswer.DECLINE.value: frozenset({"no", "n", "no thanks", "no thank you", "pass"}),
 }
 
 OPTION_TEMPLATE = "{number} for {title}"

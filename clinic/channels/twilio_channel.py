@@ -66,6 +66,7 @@ from clinic.channels.sms_text import (
 )
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
 from clinic.config import Settings
+from clinic.contract import Entity, Intent
 from clinic.hardening.http import client_address, trusted_proxies
 from clinic.hardening.ratelimit import limiter_from_env
 from clinic.nlg import fill_clinic_details
@@ -86,11 +87,12 @@ TOO_LONG = "utter_sms_too_long"
 TROUBLE = "utter_sms_trouble"
 
 # The intent and entity of a reply to an SMS reminder (domain/reminders.yml, actions/reminders.py).
-REMINDER_REPLY_INTENT = "reminder_reply"
-REMINDER_ANSWER_ENTITY = "reminder_answer"
+# Plain strings: they go into the parse data Rasa stores.
+REMINDER_REPLY_INTENT = Intent.REMINDER_REPLY.value
+REMINDER_ANSWER_ENTITY = Entity.REMINDER_ANSWER.value
 # ... and to a waitlist offer (domain/waitlist.yml, actions/waitlist.py).
-WAITLIST_REPLY_INTENT = "waitlist_reply"
-WAITLIST_ANSWER_ENTITY = "waitlist_answer"
+WAITLIST_REPLY_INTENT = Intent.WAITLIST_REPLY.value
+WAITLIST_ANSWER_ENTITY = Entity.WAITLIST_ANSWER.value
 
 ResponseTexts = Callable[[str], Optional[str]]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Text
 
+from clinic.contract import ReminderAnswer
 from clinic.db.base import Base
 from clinic.db.booking import UTCDateTime, utcnow
 
@@ -19,7 +20,7 @@ MESSAGE_CHANNELS = ("sms", "email")
 # opted_out (the number said STOP: nothing is sent to it); replied (an SMS reminder the patient answered:
 # C confirmed, X cancelled, R rescheduling; `reply` says which).
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "opted_out", "replied")
-REMINDER_REPLIES = ("confirm", "cancel", "reschedule")
+REMINDER_REPLIES = ReminderAnswer.values()
 
 
 class OutboxMessage(Base):

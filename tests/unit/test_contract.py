@@ -150,3 +150,9 @@ def test_booking_statuses_are_the_tables():
 
     assert booking.BOOKING_STATUSES == BookingStatus.values()
     assert set(contract.STANDING_STATUSES) == set(BookingStatus) - {BookingStatus.CANCELLED}
+
+
+def test_reminder_replies_are_the_contracts():
+    from clinic.db import outbox
+
+    assert outbox.REMINDER_REPLIES == contract.ReminderAnswer.values()

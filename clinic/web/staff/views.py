@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from clinic.booking.handlers import bookings_for_sender
 from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.contract import Slot
 from clinic.conversations.index import ConversationIndex
 from clinic.conversations.insights import TRIAGE_OUTCOMES, compute
 from clinic.conversations.notes import MAX_NOTE, SUGGESTED_TAGS, NotesRepository, clean_tag, conditions
@@ -396,9 +397,8 @@ async def take_over(request: Request, staff: StaffContext) -> Response:
 
 # What clearing an urgent conversation resets (clinic/safety.py keeps it urgent 14 days otherwise).
 URGENT_CLEARED = [
-    {"event": "slot", "name": name, "value": value}
-    for name, value in (("triage_result", None), ("red_flags", None), ("urgent_since", None),
-                        ("warning_signs", None))
+    {"event": "slot", "name": name.value, "value": None}
+    for name in (Slot.TRIAGE_RESULT, Slot.RED_FLAGS, Slot.URGENT_SINCE, Slot.WARNING_SIGNS)
 ]
 
 
