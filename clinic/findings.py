@@ -324,10 +324,10 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         if m.kind == Entity.LOCATION and _where_a_sign_reaches(mentions, m, clause_of):
             continue  # "the redness is spreading up my neck": where the redness goes, not the bump
         untried = cue == "negated" and _untried(toks, at, m)
-        if m.kind in ("hardness", "fluid") and (_wondered(toks, m) or untried):
+        if m.kind in (Entity.HARDNESS, Entity.FLUID) and (_wondered(toks, m) or untried):
             findings.append(Finding(m.start, m.end, m.kind, UNSURE))  # "no idea how hard it is", "not tried"
             continue
-        if cue == "negated" and m.kind == "red_flag":
+        if cue == "negated" and m.kind == Entity.RED_FLAG:
             denied.add(m.value)
         if not cue:
             findings.append(Finding(m.start, m.end, m.kind, m.value))
@@ -395,20 +395,21 @@ def _told_not_asked(toks: Sequence[str], found: List[Finding], denied: Set[str])
 
     told = {f.entity for f in found if not asked(f)}
     last = [w for w in toks[questions[-1][1]:] if w not in PUNCTUATION]
-    answer = bare_yes_no(" ".join(last)) if last and "fluid" not in told else None
-    asked_fluid = [f for f in found if f.entity == "fluid" and asked(f)]
+    answer = bare_yes_no(" ".join(last)) if last and Entity.FLUID not in told else None
+    asked_fluid = [f for f in found if f.entity == Entity.FLUID and asked(f)]
     if answer and asked_fluid:  # "pus? like the yellow stuff? nah none"
         found = [f for f in found if f not in asked_fluid]
-        found.append(Finding(asked_fluid[0].start, len(toks), "fluid", answer, negated=answer == "no"))
+        found.append(Finding(asked_fluid[0].start, len(toks), Entity.FLUID.value, answer,
+                             negated=answer == Fluid.NO))
     kept = []
     for f in found:
-        if asked(f) and f.entity in ("hardness", "fluid", "location") and f.entity in told:
+        if asked(f) and f.entity in DESCRIBING_ENTITIES and f.entity in told:
             continue
-        if asked(f) and f.entity in ("hardness", "fluid") and UNSURE in told:  # "hard? not sure"
+        if asked(f) and f.entity in (Entity.HARDNESS, Entity.FLUID) and UNSURE in told:  # "hard? not sure"
             if not any(k.entity == f.entity for k in kept):
                 kept.append(Finding(f.start, f.end, f.entity, UNSURE))
             continue
-        if asked(f) and f.entity == "red_flag" and f.value in denied:
+        if asked(f) and f.entity == Entity.RED_FLAG and f.value in denied:
             continue
         kept.append(f)
     return kept
@@ -470,7 +471,7 @@ def _the_one_asked_about(toks: Sequence[str], found: List[Finding]) -> List[Find
     about the chin: the eye one's hardness is not the chin one's. Red flags are kept, whichever bump.
     Without such words, both places stay (and the eye area wins: see `_place`).
     """
-    places = [f for f in found if f.entity == "location"]
+    places = [f for f in found if f.entity == Entity.LOCATION]
     if len({f.value for f in places}) < 2:
         return found
     chosen = None
@@ -494,8 +495,8 @@ def _the_one_asked_about(toks: Sequence[str], found: List[Finding]) -> List[Find
                                           p.start)).value
 
     return [f for f in found
-            if not (f.entity == "location" and f.value != chosen.value)
-            and not (f.entity in ("hardness", "fluid") and nearest_place(f) != chosen.value)]
+            if not (f.entity == Entity.LOCATION and f.value != chosen.value)
+            and not (f.entity in (Entity.HARDNESS, Entity.FLUID) and nearest_place(f) != chosen.value)]
 
 
 def _answer(found: Sequence[Finding], entity: str) -> Optional[str]:

@@ -163,10 +163,10 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15,
                         "facts over a weak guess")
-    if intent == "choose_time" and describes and not _names_a_time(text):  # "earlobe"
+    if intent == Intent.CHOOSE_TIME and describes and not _names_a_time(text):  # "earlobe"
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "a place is no time")
-    if intent in SAFETY_QUESTIONS | {"ask_pain"} and _tells_an_attempt(text):
+    if intent in SAFETY_QUESTIONS | {Intent.ASK_PAIN} and _tells_an_attempt(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "told what was tried")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
     if intent == Intent.DENY and answers_screening and findings.names_none_of_them(text):
