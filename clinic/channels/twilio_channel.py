@@ -71,6 +71,7 @@ from clinic.hardening.http import client_address, trusted_proxies
 from clinic.hardening.ratelimit import limiter_from_env
 from clinic.nlg import fill_clinic_details
 from clinic.outbox.compose import MessagePolicy
+from clinic.rasa_adapter.server import agent_of
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +269,7 @@ class TwilioChannel(InputChannel):
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            agent = getattr(request.app.ctx, "agent", None)
+            agent = agent_of(request.app)
             inbound = InboundRequest(
                 url=request.url,
                 content_type=request.headers.get("content-type", ""),

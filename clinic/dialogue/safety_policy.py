@@ -79,6 +79,17 @@ def _set_this_turn(tracker: DialogueStateTracker) -> bool:
 class SafetyPolicy(Policy):
     """Red flags at any turn, urgent that lasts, safety questions inside a description."""
 
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: Any,
+        resource: Resource,
+        execution_context: Any,
+        featurizer: Any = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self.resource = resource  # what `train` gives back (Policy keeps its own copy private)
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """Above the RulePolicy (6): safety wins ties at full confidence."""
@@ -93,7 +104,7 @@ class SafetyPolicy(Policy):
         self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
     ) -> Resource:
         """Nothing to learn: the rules are clinic/safety.py."""
-        return self._resource
+        return self.resource
 
     def predict_action_probabilities(
         self,
@@ -103,15 +114,16 @@ class SafetyPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Full confidence for the action safety requires; abstain (all zeros) otherwise."""
-        probabilities = self._default_predictions(domain)
+        probabilities = [0.0] * domain.num_actions  # all zeros: no opinion
         turn = turn_of(tracker)
         action = safety.next_action(turn) if turn is not None else None
         if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
+            return PolicyPrediction(probabilities, type(self).__name__, self.priority)
         probabilities[domain.index_for_action(action)] = 1.0
         # Marked like the RulePolicy's "the active form goes on" prediction, which otherwise overrules
         # every other policy: among those, full confidence and the higher priority win.
-        return self._prediction(probabilities, events=self._events(turn, action), is_no_user_prediction=True)
+        return PolicyPrediction(probabilities, type(self).__name__, self.priority,
+                                events=self._events(turn, action), is_no_user_prediction=True)
 
     @staticmethod
     def _events(turn: safety.Turn, action: str) -> List[Event]:

@@ -27,6 +27,7 @@ from clinic.channels.identity import allowed_output_channels
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import limiter_from_env
 from clinic.nlg import fill_clinic_details
+from clinic.rasa_adapter.server import agent_of
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: Lis
 
 
 def _response_text(app: Sanic, name: str) -> Optional[str]:
-    agent = getattr(app.ctx, "agent", None)
+    agent = agent_of(app)
     domain = getattr(agent, "domain", None)
     variants = (getattr(domain, "responses", None) or {}).get(name) or []
     text = variants[0].get("text") if variants else None

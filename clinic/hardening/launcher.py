@@ -8,7 +8,8 @@ processor and the HTTP guards, and for `run actions` the action server's address
 (clinic.hardening.action_server). It refuses to start an HTTP API without authentication or a CORS
 wildcard. The API token comes from the environment (`RASA_AUTH_TOKEN`) or a file
 (`RASA_AUTH_TOKEN_FILE`), never from the command line, where `ps` would show it to every user of
-the machine: the launcher hands it to Rasa inside the process. Written for Rasa 3.6 (checked at start).
+the machine: the launcher hands it to Rasa inside the process. Written for Rasa 3.6 (checked at start);
+what it changes in Rasa goes through clinic/rasa_adapter.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import os
 import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
-
-SUPPORTED_RASA = "3.6."
 
 
 class UnsafeConfiguration(SystemExit):
@@ -79,28 +78,18 @@ def install(server: bool) -> None:
     logmask.install()
     if not server:
         return
-    import rasa
-    import rasa.core.agent
-    import rasa.core.run
+    from clinic import rasa_adapter
 
-    if not rasa.__version__.startswith(SUPPORTED_RASA):
-        raise SystemExit(f"clinic-rasa supports Rasa {SUPPORTED_RASA}x, not {rasa.__version__}.")
-    from clinic.hardening import http, speedups, stores
+    rasa_adapter.check_rasa_version()
+    from clinic.hardening import http
     from clinic.hardening.processor import HardenedMessageProcessor
+    from clinic.rasa_adapter import server as rasa_server
+    from clinic.rasa_adapter import speedups, stores
 
     speedups.install()
     stores.install_strict_tracker_store()
-
-    # The agent builds its processor from this name when it loads the model.
-    rasa.core.agent.MessageProcessor = HardenedMessageProcessor
-    configure_app = rasa.core.run.configure_app
-
-    def hardened_configure_app(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        app = configure_app(*args, **kwargs)
-        http.install(app)
-        return app
-
-    rasa.core.run.configure_app = hardened_configure_app
+    rasa_server.use_message_processor(HardenedMessageProcessor)
+    rasa_server.on_server_app(http.install)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

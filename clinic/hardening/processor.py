@@ -26,14 +26,11 @@ from rasa.core.actions.action import (
     ActionBotResponse,
     ActionExecutionRejection,
     ActionSessionStart,
-    action_for_name_or_text,
     create_bot_utterance,
 )
 from rasa.core.actions.loops import LoopAction
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.nlg import NaturalLanguageGenerator
-from rasa.core.policies.policy import PolicyPrediction
-from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import (
     ACTION_DEFAULT_FALLBACK_NAME,
     ACTION_LISTEN_NAME,
@@ -57,6 +54,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from clinic import handoff
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import AnyRateLimiter, limiter_from_env
+from clinic.rasa_adapter.processor import HookedMessageProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +205,11 @@ def _session_bot_messages(tracker: DialogueStateTracker) -> Iterator[BotUttered]
             yield event
 
 
-class HardenedMessageProcessor(MessageProcessor):
-    """`MessageProcessor` with the guarantees listed in this module's docstring."""
+class HardenedMessageProcessor(HookedMessageProcessor):
+    """Rasa's `MessageProcessor` with the guarantees listed in this module's docstring.
+
+    Through Rasa's public `handle_message` and the hooks of clinic/rasa_adapter/processor.py.
+    """
 
     _sender_limiter: Optional[AnyRateLimiter] = None
     faulted_turns = FaultedTurns()
@@ -244,7 +245,7 @@ class HardenedMessageProcessor(MessageProcessor):
             logger.exception("Could not handle a message of conversation %s.", message.sender_id)
             return await self._reply_only(message, SERVICE_UNAVAILABLE)
 
-    async def _handle_message_with_tracker(self, message: UserMessage, tracker: DialogueStateTracker) -> None:
+    async def prepare_message(self, message: UserMessage, tracker: DialogueStateTracker) -> None:
         """Read a typed payload the bot did not offer as a message it did not understand."""
         if (
             message.parse_data is None
@@ -256,19 +257,13 @@ class HardenedMessageProcessor(MessageProcessor):
             message.parse_data = {
                 "text": message.text, "intent": intent, "intent_ranking": [intent], "entities": [],
             }
-        await super()._handle_message_with_tracker(message, tracker)
 
-    async def _run_prediction_loop(
-        self, output_channel: OutputChannel, tracker: DialogueStateTracker
-    ) -> None:
-        """Predict and act as Rasa does; a paused conversation gets clinic/handoff.py's answer.
+    async def handle_paused(self, output_channel: OutputChannel, tracker: DialogueStateTracker) -> None:
+        """A paused conversation gets clinic/handoff.py's answer (Rasa's own: none).
 
         Waiting for a person, a patient still hears about red flags, and is told once that their
         message is with the team.
         """
-        if self._should_handle_message(tracker):
-            await super()._run_prediction_loop(output_channel, tracker)
-            return
         latest = tracker.latest_message
         red_flag = latest is not None and handoff.reports_red_flag(
             (latest.intent or {}).get("name"), latest.entities or []
@@ -276,15 +271,13 @@ class HardenedMessageProcessor(MessageProcessor):
         response = handoff.reply_while_waiting(_handoff_steps(tracker), red_flag)
         if response is None:
             return
-        prediction = PolicyPrediction.for_action_name(self.domain, response, "handoff")
-        action = action_for_name_or_text(response, self.domain, self.action_endpoint)
-        await self._run_action(action, tracker, output_channel, self.nlg, prediction)
+        await self.run_named_action(response, tracker, output_channel, "handoff")
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
 
-    async def _run_action(self, action: Action, *args: Any, **kwargs: Any) -> bool:
+    def wrap_action(self, action: Action) -> Action:
+        """Every action runs within ACTION_TIMEOUT_SECONDS (default 10), its failure answered."""
         timeout = _env_float("ACTION_TIMEOUT_SECONDS", 10.0)
-        guarded = FaultTolerantAction(action, timeout, self.faulted_turns)
-        return await super()._run_action(guarded, *args, **kwargs)
+        return FaultTolerantAction(action, timeout, self.faulted_turns)  # type: ignore[return-value]
 
     async def _reply_only(self, message: UserMessage, response: str, **values: Any) -> Optional[List[Dict]]:
         """Send `response` without processing or storing the message."""

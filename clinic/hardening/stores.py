@@ -1,4 +1,4 @@
-"""Rasa's stores as the clinic runs them: the lock store from one URL, and a tracker store that never fakes.
+"""Rasa's lock store as the clinic runs it: from one URL, atomic across processes.
 
 **Lock store** from one URL (LOCK_STORE_URL), so the scale-out profile is configured by env only.
 
@@ -15,26 +15,18 @@ process at once (one turn's events are then lost; Rasa's maintainers call it "fa
 reverted their concurrent variant). AtomicRedisLockStore makes each of those steps one critical section
 under a short Redis mutex; the tests/integration/test_scale_out.py burst caught the loss without it.
 
-**Tracker store.** Rasa 3.6's agent wraps the configured store in `FailSafeTrackerStore`, which on any error
-of the store (database down, unreachable, failing) returns no tracker when reading, so the conversation
-starts again as a new one, and saves into the process's own memory, never read back. With several servers
-that is a patient told the disclaimer mid-triage and turns silently lost; `make bench-scaled` read back
-trackers with none of the messages their patients had sent and been answered. `StrictTrackerStore` (put in
-its place by `clinic-rasa`, clinic/hardening/launcher.py) lets the error through: the hardened processor
-answers `utter_service_unavailable` and stores nothing, and the conversation carries on where it was once
-the store is back.
+**Tracker store.** The wrapper `clinic-rasa` puts around the tracker store, `StrictTrackerStore`, is in
+clinic/rasa_adapter/stores.py (it relies on a private attribute of Rasa's FailSafeTrackerStore).
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Any, Dict, Iterable, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import FailSafeTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 
@@ -103,29 +95,3 @@ class LockStoreFromUrl:
             return InMemoryLockStore()
         return AtomicRedisLockStore(**redis_lock_store_arguments(url))
 
-
-class StrictTrackerStore(FailSafeTrackerStore):
-    """Rasa's wrapper around the configured tracker store, without the fall-back: errors are raised."""
-
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        """The conversation's latest session, or None if it has none; a failing store raises."""
-        return await self._tracker_store.retrieve(sender_id)
-
-    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
-        """Every session of the conversation; a failing store raises."""
-        return await self._tracker_store.retrieve_full_tracker(conversation_id)
-
-    async def keys(self) -> Iterable[str]:
-        """Every conversation id; a failing store raises."""
-        return await self._tracker_store.keys()
-
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Save in the configured store, or raise: never into this process's memory."""
-        await self._tracker_store.save(tracker)
-
-
-def install_strict_tracker_store() -> None:
-    """Make Rasa's agent wrap its tracker store in StrictTrackerStore (Rasa 3.6: `rasa.core.agent`)."""
-    import rasa.core.agent
-
-    rasa.core.agent.FailSafeTrackerStore = StrictTrackerStore  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """Fault: the tracker store's PostgreSQL goes down mid-conversation and comes back (a real server).
 
 Rasa's own wrapper would start the conversation again as a new one and keep the turn in one server's
-memory (clinic/hardening/stores.py StrictTrackerStore): instead the patient is told the service is
+memory (clinic/rasa_adapter/stores.py StrictTrackerStore): instead the patient is told the service is
 unavailable, nothing is stored, and once the database is back the conversation carries on where it was.
 """
 

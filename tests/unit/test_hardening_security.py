@@ -175,7 +175,7 @@ def test_prepared_action_response_validation_accepts_and_refuses_like_rasa():
     from rasa.core.actions.action import RemoteAction
     from rasa.utils.endpoints import EndpointConfig
 
-    from clinic.hardening import speedups
+    from clinic.rasa_adapter import speedups
 
     speedups.install()
     action = RemoteAction("action_x", EndpointConfig("http://127.0.0.1:9"))

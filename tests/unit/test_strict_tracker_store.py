@@ -1,4 +1,4 @@
-"""clinic-rasa's tracker store wrapper (clinic/hardening/stores.py): a failing store raises, never fakes.
+"""clinic-rasa's tracker store wrapper (clinic/rasa_adapter/stores.py): a failing store raises, never fakes.
 
 Rasa's FailSafeTrackerStore, on a failing store, reads no tracker (the conversation starts again) and
 saves into the process's memory; StrictTrackerStore lets the error through to the hardened processor.
@@ -15,7 +15,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.exc import OperationalError
 
-from clinic.hardening import stores
+from clinic.rasa_adapter import stores
 from tests.conftest import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain"))
