@@ -3,16 +3,15 @@
 from alembic import context
 
 from clinic.config import Settings
-from clinic.db import models  # noqa: F401  (registers every table on Base.metadata)
-from clinic.db.base import Base
 from clinic.db.engine import engine_for
+from clinic.schema import metadata  # every table, from the packages that own them
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True,
+    context.configure(url=url, target_metadata=metadata, literal_binds=True,
                       render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -21,7 +20,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = engine_for(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
+        context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
