@@ -1,56 +1,46 @@
 """Patients' privacy: masking for reviewers, opaque conversation keys, erasure and retention.
 
-Each concern that keeps personal data lists its functions here, as "module:function" (imported
-when used, so this module depends on none of them): PERSONAL_DATA_ERASERS erase one sender's
+Each concern that keeps personal data lists its functions here, imported like any other dependency
+(so the import graph shows them, tests/unit/test_layers.py): PERSONAL_DATA_ERASERS erase one sender's
 personal data; RETENTION_PURGERS erase what is older than a cutoff.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from clinic.booking import erasure as booking_erasure
+from clinic.channels import erasure as messaging_erasure
+from clinic.conversations import index as conversation_index
+from clinic.conversations import labels as review_labels
+from clinic.conversations import notes as conversation_notes
+from clinic.conversations.keys import conversation_key  # noqa: F401  (re-exported: the console's callers)
 from clinic.conversations.store import events, has_events_table
 from clinic.masking import mask_contact, mask_text, mask_value  # noqa: F401  (the one masking, re-exported)
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 
 # (clinic session, sender id) -> number of records erased or anonymised.
-PERSONAL_DATA_ERASERS: List[Union[str, Callable[[Session, str], int]]] = [
-    "clinic.booking.erasure:erase_sender",
-    "clinic.channels.erasure:erase_sender",
-    "clinic.conversations.index:erase_sender",  # the staff console's index of conversations
-    "clinic.conversations.labels:erase_sender",  # review labels made from the patient's messages
-    "clinic.conversations.notes:erase_sender",  # staff's notes and tags on the conversation
+PERSONAL_DATA_ERASERS: List[Callable[[Session, str], int]] = [
+    booking_erasure.erase_sender,
+    messaging_erasure.erase_sender,
+    conversation_index.erase_sender,  # the staff console's index of conversations
+    review_labels.erase_sender,  # review labels made from the patient's messages
+    conversation_notes.erase_sender,  # staff's notes and tags on the conversation
 ]
 # (clinic session, cutoff as naive UTC) -> number of records erased or anonymised.
-RETENTION_PURGERS: List[Union[str, Callable[[Session, datetime], int]]] = [
-    "clinic.booking.erasure:purge_before",
-    "clinic.conversations.notes:purge_before",  # before the index forgets the idle conversations
-    "clinic.conversations.index:purge_before",
+RETENTION_PURGERS: List[Callable[[Session, datetime], int]] = [
+    booking_erasure.purge_before,
+    conversation_notes.purge_before,  # before the index forgets the idle conversations
+    conversation_index.purge_before,
 ]
-
-
-def _resolve(entry: Union[str, Callable]) -> Callable:
-    if callable(entry):
-        return entry
-    module, _, name = entry.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def conversation_key(secret: str, sender_id: str) -> str:
-    """An opaque, unguessable id for a conversation's URL and the audit log (no phone numbers)."""
-    digest = hmac.new(secret.encode(), b"conversation:" + sender_id.encode(), hashlib.sha256)
-    return digest.hexdigest()[:24]
 
 
 def parse_age(text: str) -> timedelta:
@@ -74,7 +64,7 @@ def erase_conversation(tracker: Engine, sender_id: str) -> int:
 
 def erase_personal_data(db: Session, sender_id: str) -> int:
     """Run every registered eraser of the clinic database for one sender (caller commits)."""
-    return sum(_resolve(eraser)(db, sender_id) for eraser in PERSONAL_DATA_ERASERS)
+    return sum(eraser(db, sender_id) for eraser in PERSONAL_DATA_ERASERS)
 
 
 def erase_patient(tracker: Engine, db: Session, sender_id: str) -> Dict[str, int]:
@@ -138,8 +128,7 @@ def purge(tracker: Engine, db: Session, older_than: timedelta, now: Optional[dat
                     )
                 report.events += conn.execute(delete(events).where(condition)).rowcount
     naive_cutoff = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
-    for entry in RETENTION_PURGERS:
-        purger = _resolve(entry)
+    for purger in RETENTION_PURGERS:
         erased = purger(db, naive_cutoff)
         report.details[getattr(purger, "__name__", "purger")] = erased
         report.clinic_records += erased

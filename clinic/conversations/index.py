@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic.contract import BookingStatus
+from clinic.conversations.keys import conversation_key
 from clinic.conversations.models import ConversationRow, IndexState, MessageDay, ReviewMessage
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import events, has_events_table
@@ -38,7 +39,6 @@ from clinic.conversations.summary import (
     top_confidence,
 )
 from clinic.db.booking import Booking
-from clinic.privacy import conversation_key
 
 BATCH_EVENTS = 5000  # tracker events read per transaction (short transactions: other writers wait less)
 # Messages below this confidence in their best intent are kept for review (and every fallback).
