@@ -31,7 +31,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.integration.servers import API_TOKEN, RunningAssistant, free_port, wait_until  # noqa: E402
+from clinic.testing.servers import API_TOKEN, RunningAssistant, free_port, wait_until  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

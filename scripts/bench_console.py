@@ -418,7 +418,7 @@ def measure(args: argparse.Namespace, tracker_url: str, db_url: str, workdir: Pa
     from clinic.db.engine import session_factory
     from clinic.privacy import conversation_key
     from clinic.staff.accounts import create_user
-    from tests.integration.servers import RunningWebApp
+    from clinic.testing.servers import RunningWebApp
 
     rng = random.Random(args.seed)
     now = time.time()
@@ -543,7 +543,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-console-")))
         if args.postgres:
-            from tests import postgres
+            from clinic.testing import postgres
 
             server = stack.enter_context(postgres.private_server())
             tracker_url = stack.enter_context(postgres.fresh_database(server))

@@ -43,10 +43,10 @@ from clinic.booking.contact import Contact  # noqa: E402
 from clinic.booking.unit_of_work import unit_of_work_factory  # noqa: E402
 from clinic.db.engine import session_factory  # noqa: E402
 from clinic.db.outbox import OutboxMessage  # noqa: E402
-from tests.booking import NOW, TZ, at, prepare_database  # noqa: E402
-from tests.integration.servers import free_port  # noqa: E402
-from tests.outbox_support import SmtpServer, clinic_file, start_worker, worker_env  # noqa: E402
-from tests.twilio_support import FakeTwilioServer  # noqa: E402
+from clinic.testing.booking import NOW, TZ, at, prepare_database  # noqa: E402
+from clinic.testing.outbox import SmtpServer, clinic_file, start_worker, worker_env  # noqa: E402
+from clinic.testing.servers import free_port  # noqa: E402
+from clinic.testing.twilio_fake import FakeTwilioServer  # noqa: E402
 
 DAYS = [NOW.date() + timedelta(days=d) for d in (1, 3, 4, 7, 8, 10, 11)]  # Tue..: Wednesday 5th is closed
 
@@ -97,7 +97,7 @@ def main() -> int:
         if args.sqlite:
             url, database = f"sqlite:///{tmp / 'clinic.db'}", "sqlite"
         else:
-            from tests.postgres import fresh_database, private_server
+            from clinic.testing.postgres import fresh_database, private_server
 
             url = stack.enter_context(fresh_database(stack.enter_context(private_server())))
             database = "postgresql"

@@ -1,7 +1,7 @@
 """`make bench-scaled`: the scale-out profile measured through nginx, 1 Rasa server and then 2, in one run.
 
 Each round starts the real `scripts/run-scaled.sh` (private PostgreSQL tracker store and clinic database,
-Redis lock store, nginx in front; tests/integration/supervised.py) with RASA_INSTANCES=1, then 2, and drives
+Redis lock store, nginx in front; clinic/testing/supervised.py) with RASA_INSTANCES=1, then 2, and drives
 CONCURRENCY patients at once through the proxy's REST channel, each through a whole triage conversation
 (scripts/bench.py's flows, each message sent when the previous reply arrived). Afterwards every
 conversation's tracker is read back through every Rasa server: its messages all there, once, in the order
@@ -36,8 +36,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from clinic.testing.supervised import SupervisedRun, service_ports  # noqa: E402
 from scripts.bench import CLINIC_FLOWS, percentile, process_children  # noqa: E402
-from tests.integration.supervised import SupervisedRun, service_ports  # noqa: E402
 
 TARGETS = {"throughput_ratio_min": 1.4, "p95_ratio_max": 1.0}
 CLOCK = os.sysconf("SC_CLK_TCK")

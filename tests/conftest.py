@@ -83,7 +83,7 @@ def _real_server(variable: str, module, package: str):  # noqa: ANN001
 @pytest.fixture(scope="session")
 def postgres_server():
     """URL of a real PostgreSQL server: TEST_POSTGRES_URL (must work), or a private one started here."""
-    from tests import postgres
+    from clinic.testing import postgres
 
     yield from _real_server("TEST_POSTGRES_URL", postgres, "postgresql")
 
@@ -110,7 +110,7 @@ def cheap_password_hashing(monkeypatch):
 @pytest.fixture(scope="session")
 def web_port() -> int:
     """The web app's port, chosen first so that Rasa's CORS list can name its origin."""
-    from tests.integration.servers import free_port
+    from clinic.testing.servers import free_port
 
     return free_port()
 
@@ -118,7 +118,7 @@ def web_port() -> int:
 @pytest.fixture(scope="session")
 def fake_twilio():
     """Twilio's Messages API, faked on localhost: what the assistant texts proactively lands here."""
-    from tests.twilio_support import FakeTwilioServer
+    from clinic.testing.twilio_fake import FakeTwilioServer
 
     server = FakeTwilioServer().start()
     yield server
@@ -127,8 +127,8 @@ def fake_twilio():
 
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory, web_port, fake_twilio):
-    """The real action server and Rasa server (tests/integration/servers.py), shared by the session."""
-    from tests.integration.servers import RunningAssistant
+    """The real action server and Rasa server (clinic/testing/servers.py), shared by the session."""
+    from clinic.testing.servers import RunningAssistant
 
     running = RunningAssistant(
         workdir=tmp_path_factory.mktemp("assistant"), cors=[f"http://127.0.0.1:{web_port}"],
@@ -141,7 +141,7 @@ def assistant(tmp_path_factory, web_port, fake_twilio):
 @pytest.fixture(scope="session")
 def web_app(tmp_path_factory, assistant, web_port):
     """The clinic's web app on 127.0.0.1:web_port, talking to the real assistant and reading its stores."""
-    from tests.integration.servers import API_TOKEN, STAFF_SECRET_KEY, RunningWebApp
+    from clinic.testing.servers import API_TOKEN, STAFF_SECRET_KEY, RunningWebApp
 
     running = RunningWebApp(
         workdir=tmp_path_factory.mktemp("web"),

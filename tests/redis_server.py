@@ -1,6 +1,6 @@
 """A real Redis server for tests: TEST_REDIS_URL if set, else a private one (Debian's redis-server).
 
-Like tests/postgres.py: `make test` installs the package (scripts/system-packages.sh); an unusable
+Like clinic/testing/postgres.py: `make test` installs the package (scripts/system-packages.sh); an unusable
 TEST_REDIS_URL fails the tests.
 """
 

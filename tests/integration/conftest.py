@@ -2,20 +2,20 @@
 
 import pytest
 
-from tests.integration.servers import STAFF_SECRET_KEY  # noqa: F401 - the console tests import it here
+from clinic.testing.servers import STAFF_SECRET_KEY  # noqa: F401 - the console tests import it here
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def clinic_db(request, tmp_path):
     """A migrated clinic database with the test schedule, on SQLite and on a real PostgreSQL server."""
-    from tests.booking import prepare_database
+    from clinic.testing.booking import prepare_database
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'clinic.db'}"
         prepare_database(url)
         yield url
         return
-    from tests.postgres import fresh_database
+    from clinic.testing.postgres import fresh_database
 
     with fresh_database(request.getfixturevalue("postgres_server")) as url:
         prepare_database(url)

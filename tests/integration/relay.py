@@ -10,7 +10,7 @@ import socket
 import threading
 from typing import Optional, Set
 
-from tests.integration.servers import free_port
+from clinic.testing.servers import free_port
 
 
 class TcpRelay:

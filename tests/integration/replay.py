@@ -63,7 +63,7 @@ ASK_PREFIX = "utter_ask_"
 
 
 class Assistant(Protocol):
-    """What the replayer needs of the running servers (tests.integration.servers.RunningAssistant)."""
+    """What the replayer needs of the running servers (clinic.testing.servers.RunningAssistant)."""
 
     def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
         """Send one message through the REST channel."""
@@ -354,7 +354,7 @@ def write_results(outcomes: Sequence[Outcome], path: Path = RESULTS) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Start the servers, replay every set, write the results and print the summary."""
-    from tests.integration.servers import RunningAssistant
+    from clinic.testing.servers import RunningAssistant
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, help="conversations.yml files (default: every set)")

@@ -1,6 +1,6 @@
 """The booking actions with the real domain, a real SQLite database and a fixed clock.
 
-The clock is Monday 3 June 2030, 08:00 in London (tests/booking.py); the clinic's test schedule is
+The clock is Monday 3 June 2030, 08:00 in London (clinic/testing/booking.py); the clinic's test schedule is
 open Monday to Saturday, closed on Sunday and on Wednesday 5 June (a training day).
 """
 
@@ -21,7 +21,7 @@ from actions.booking import (
 from actions.booking_form import ValidateBookingForm, ValidateManageBookingForm
 from clinic.booking import handlers
 from clinic.booking.unit_of_work import unit_of_work_factory
-from tests.booking import MONDAY, NOW, TUESDAY, at, prepare_database, request
+from clinic.testing.booking import MONDAY, NOW, TUESDAY, at, prepare_database, request
 from tests.conftest import make_tracker
 
 pytestmark = pytest.mark.integration

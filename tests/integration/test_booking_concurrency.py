@@ -16,7 +16,7 @@ from clinic.booking import handlers
 from clinic.booking.unit_of_work import SqlAlchemyUnitOfWork
 from clinic.db.booking import BookedSlot, Booking, Patient
 from clinic.db.engine import engine_for
-from tests.booking import MONDAY, NOW, at, request
+from clinic.testing.booking import MONDAY, NOW, at, request
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.cli import main
 from clinic.db.booking import BookedSlot, Booking, Patient
 from clinic.db.engine import engine_for
-from tests.booking import MONDAY, NOW, SUNDAY, TUESDAY, at, request
+from clinic.testing.booking import MONDAY, NOW, SUNDAY, TUESDAY, at, request
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,7 @@ def test_sql_looking_text_is_stored_as_text(uow, clinic_db):
 
 
 def test_schedule_sync_warns_about_bookings_the_new_schedule_does_not_fit(uow):
-    from tests.booking import config
+    from clinic.testing.booking import config
 
     handlers.book(uow, request(at(MONDAY, 16)), NOW)
     changed = config()

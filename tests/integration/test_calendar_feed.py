@@ -23,10 +23,10 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.engine import session_factory
 from clinic.staff.accounts import create_user
 from clinic.staff.models import AuditEntry, CalendarFeed
+from clinic.testing.booking import NOW, TUESDAY, at, request
+from clinic.testing.outbox import CLINIC_ADDRESS, clinic_file
 from clinic.web.staff import staff_app
 from clinic.web.staff.settings import StaffSettings
-from tests.booking import NOW, TUESDAY, at, request
-from tests.outbox_support import CLINIC_ADDRESS, clinic_file
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic.details import load_clinic_file, week_words
+from clinic.testing.twilio_fake import twiml_texts
 from tests.integration.chat import buttons, new_sender, screened, texts, time_payloads
-from tests.twilio_support import twiml_texts
 
 pytestmark = pytest.mark.integration
 

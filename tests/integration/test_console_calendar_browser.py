@@ -9,7 +9,7 @@ from clinic.booking import handlers
 from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingRequest
 from clinic.booking.unit_of_work import unit_of_work_factory
-from tests.booking import NOW, TUESDAY, at
+from clinic.testing.booking import NOW, TUESDAY, at
 from tests.integration.browser import screenshot_path, watch
 from tests.security.console_support import PASSWORD, start_console
 

@@ -7,9 +7,9 @@ back, bookings made before are still there and booking works again, without rest
 
 import pytest
 
+from clinic.testing.postgres import fresh_database, stoppable_server
+from clinic.testing.servers import RunningAssistant
 from tests.integration.chat import book_first_free_time, listed, new_sender, screened, texts, time_payloads
-from tests.integration.servers import RunningAssistant
-from tests.postgres import fresh_database, stoppable_server
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.servers import ROOT, free_port
+from clinic.testing.servers import ROOT, free_port
 
 pytestmark = pytest.mark.integration
 

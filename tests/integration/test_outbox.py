@@ -22,9 +22,8 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.channels.repository import MessagingRepository
 from clinic.db.engine import session_factory
 from clinic.db.outbox import OutboxMessage
-from tests.booking import MONDAY, NOW, TUESDAY, at, prepare_database, request
-from tests.integration.servers import free_port
-from tests.outbox_support import (
+from clinic.testing.booking import MONDAY, NOW, TUESDAY, at, prepare_database, request
+from clinic.testing.outbox import (
     CLINIC_ADDRESS,
     SmtpServer,
     clinic_file,
@@ -32,7 +31,8 @@ from tests.outbox_support import (
     start_worker,
     worker_env,
 )
-from tests.twilio_support import FakeTwilioServer
+from clinic.testing.servers import free_port
+from clinic.testing.twilio_fake import FakeTwilioServer
 
 pytestmark = pytest.mark.integration
 
@@ -224,7 +224,7 @@ def test_a_worker_killed_mid_send_leaves_the_message_to_be_sent_once(sqlite_db, 
 
 
 def test_two_workers_at_once_on_postgresql_send_each_reminder_exactly_once(postgres_server, tmp_path, smtp):
-    from tests.postgres import fresh_database
+    from clinic.testing.postgres import fresh_database
 
     twilio = FakeTwilioServer().start()
     try:

@@ -1,6 +1,6 @@
 """`make run-scaled` behind nginx (deploy/nginx): what the internet sees of the assistant, and what not.
 
-The real scripts/run-scaled.sh (tests/integration/supervised.py) on free ports: two Rasa servers on a private
+The real scripts/run-scaled.sh (clinic/testing/supervised.py) on free ports: two Rasa servers on a private
 PostgreSQL and Redis, the action server, the web app, and nginx rendered from deploy/nginx/vitawell.conf.in,
 on plain HTTP and on HTTPS with the self-signed certificate the script makes.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clinic.testing.supervised import SupervisedRun, process_exists, service_ports
+from clinic.testing.twilio_fake import message_form, signed_request, twiml_texts
 from tests.integration.chat import new_sender, texts
-from tests.integration.supervised import SupervisedRun, process_exists, service_ports
 from tests.integration.test_widget_browser import Widget, new_page
-from tests.twilio_support import message_form, signed_request, twiml_texts
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.booking import Booking
 from clinic.db.engine import session_factory
 from clinic.db.outbox import OutboxMessage
-from tests.outbox_support import ROOT, run_worker, worker_env
-from tests.twilio_support import twiml_texts
+from clinic.testing.outbox import ROOT, run_worker, worker_env
+from clinic.testing.twilio_fake import twiml_texts
 
 pytestmark = pytest.mark.integration
 
@@ -179,7 +179,7 @@ def test_staff_see_the_reply_in_the_patients_conversation_and_on_the_booking(
 ):
     from clinic.privacy import conversation_key
     from clinic.staff.accounts import create_user
-    from tests.integration.servers import STAFF_SECRET_KEY
+    from clinic.testing.servers import STAFF_SECRET_KEY
     from tests.integration.test_staff_console import PASSWORD, Console
 
     number = new_number()

@@ -10,9 +10,9 @@ import uuid
 import httpx
 import pytest
 
+from clinic.testing.postgres import fresh_database
+from clinic.testing.servers import RunningAssistant
 from tests.integration.chat import texts
-from tests.integration.servers import RunningAssistant
-from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.integration.servers import API_TOKEN
+from clinic.testing.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 

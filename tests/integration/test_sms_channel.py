@@ -16,8 +16,8 @@ from clinic.channels.repository import MessagingRepository
 from clinic.config import Settings
 from clinic.db.engine import session_factory
 from clinic.rasa_api import RasaClient
-from tests.integration.servers import API_TOKEN, TWILIO_TEST_NUMBER
-from tests.twilio_support import FORM, message_form, sign, twiml_texts
+from clinic.testing.servers import API_TOKEN, TWILIO_TEST_NUMBER
+from clinic.testing.twilio_fake import FORM, message_form, sign, twiml_texts
 
 pytestmark = pytest.mark.integration
 

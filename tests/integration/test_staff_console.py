@@ -14,10 +14,10 @@ from clinic.conversations.store import tracker_engine
 from clinic.db.engine import session_factory
 from clinic.privacy import conversation_key
 from clinic.staff.models import AuditEntry
+from clinic.testing.twilio_fake import twiml_texts
 from tests.integration.browser import screenshot_path, watch
 from tests.integration.chat import new_sender, texts
 from tests.integration.conftest import STAFF_SECRET_KEY
-from tests.twilio_support import twiml_texts
 
 pytestmark = pytest.mark.integration
 

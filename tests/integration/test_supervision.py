@@ -1,6 +1,6 @@
 """`make run` under supervisord: a process that crashes is restarted while the others keep serving.
 
-The real scripts/run.sh on free ports (tests/integration/supervised.py); processes are killed with SIGKILL,
+The real scripts/run.sh on free ports (clinic/testing/supervised.py); processes are killed with SIGKILL,
 as a crash would end them, and Ctrl-C (SIGINT to the script's process group) must stop everything.
 """
 
@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
+from clinic.testing.servers import wait_until
+from clinic.testing.supervised import SupervisedRun, process_exists, service_ports
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import wait_until
-from tests.integration.supervised import SupervisedRun, process_exists, service_ports
 
 pytestmark = pytest.mark.integration
 

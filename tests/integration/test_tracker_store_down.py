@@ -7,9 +7,9 @@ unavailable, nothing is stored, and once the database is back the conversation c
 
 import pytest
 
+from clinic.testing.postgres import fresh_database, stoppable_server
+from clinic.testing.servers import RunningAssistant
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import RunningAssistant
-from tests.postgres import fresh_database, stoppable_server
 
 pytestmark = pytest.mark.integration
 

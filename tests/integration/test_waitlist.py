@@ -18,8 +18,8 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.booking import Booking
 from clinic.db.engine import session_factory
 from clinic.db.waitlist import WaitlistEntry
+from clinic.testing.outbox import run_worker, worker_env
 from tests.integration.test_reminder_replies import CLINIC_FILE, book_and_remind, new_number, said
-from tests.outbox_support import run_worker, worker_env
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.engine import session_factory
 from clinic.db.outbox import OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
-from tests.booking import NOW, TUESDAY, at, request
+from clinic.testing.booking import NOW, TUESDAY, at, request
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ import yaml
 from playwright.sync_api import expect
 
 from clinic.rasa_api import RasaClient
+from clinic.testing.servers import API_TOKEN
 from tests.integration.browser import screenshot_path, watch
 from tests.integration.relay import TcpRelay
-from tests.integration.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 

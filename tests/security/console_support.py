@@ -20,9 +20,9 @@ from clinic.booking.handlers import BookingRequest
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.engine import session_factory
 from clinic.staff.accounts import create_user
-from tests.booking import NOW, TUESDAY, at, prepare_database
+from clinic.testing.booking import NOW, TUESDAY, at, prepare_database
+from clinic.testing.servers import RunningWebApp
 from tests.conftest import ROOT
-from tests.integration.servers import RunningWebApp
 
 SECRET = "security-test-staff-secret"
 PASSWORD = "a long staff password"

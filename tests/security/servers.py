@@ -9,7 +9,7 @@ from typing import Dict, Iterator
 
 import httpx
 
-from tests.integration.servers import BIN, ROOT, RunningAssistant, free_port, wait_until
+from clinic.testing.servers import BIN, ROOT, RunningAssistant, free_port, wait_until
 
 
 @contextmanager

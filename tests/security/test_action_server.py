@@ -3,8 +3,8 @@
 import httpx
 import pytest
 
+from clinic.testing.servers import ACTION_TOKEN
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import ACTION_TOKEN
 
 pytestmark = pytest.mark.integration
 

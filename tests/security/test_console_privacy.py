@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from clinic.db.engine import session_factory
 from clinic.privacy import conversation_key
 from clinic.staff.models import AuditEntry
-from tests.booking import TUESDAY
+from clinic.testing.booking import TUESDAY
 from tests.security.console_support import (
     CLEAR_VALUES,
     EMAIL,

@@ -149,7 +149,7 @@ def test_a_burst_of_password_checks_is_bounded_and_the_console_keeps_answering(c
 
 def test_reservations_are_atomic_on_postgresql_too(postgres_server):
     from clinic.db.migrate import upgrade
-    from tests.postgres import fresh_database
+    from clinic.testing.postgres import fresh_database
 
     with fresh_database(postgres_server) as url:
         upgrade(url)

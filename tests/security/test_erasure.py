@@ -9,7 +9,7 @@ from clinic.channels.repository import MessagingRepository
 from clinic.conversations.repository import ConversationRepository
 from clinic.conversations.store import tracker_engine
 from clinic.db.engine import session_factory
-from tests.twilio_support import twiml_texts
+from clinic.testing.twilio_fake import twiml_texts
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from clinic.rasa_api import RasaClient
+from clinic.testing.servers import API_TOKEN
 from tests.integration.chat import new_sender, texts
-from tests.integration.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.servers import ACTION_TOKEN, API_TOKEN, ROOT, TWILIO_TEST_TOKEN
+from clinic.testing.servers import ACTION_TOKEN, API_TOKEN, ROOT, TWILIO_TEST_TOKEN
 from tests.security.servers import process_command_lines
 
 pytestmark = pytest.mark.integration

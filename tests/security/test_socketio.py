@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from clinic.rasa_api import RasaClient
-from tests.integration.servers import API_TOKEN
+from clinic.testing.servers import API_TOKEN
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ import random
 import httpx
 import pytest
 
-from tests.twilio_support import message_form, twiml_texts
+from clinic.testing.twilio_fake import message_form, twiml_texts
 
 pytestmark = pytest.mark.integration
 

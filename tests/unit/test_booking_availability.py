@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from clinic.booking import availability
 from clinic.booking.availability import Problem, held_for
-from tests.booking import MONDAY, NOW, SUNDAY, TUESDAY, WEDNESDAY_CLOSED, at, schedule
+from clinic.testing.booking import MONDAY, NOW, SUNDAY, TUESDAY, WEDNESDAY_CLOSED, at, schedule
 
 SCHEDULE = schedule()
 EXTRACTION = SCHEDULE.services["extraction"]

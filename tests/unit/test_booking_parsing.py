@@ -5,7 +5,7 @@ from datetime import date, time
 import pytest
 
 from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, WhenRequest, parse_when
-from tests.booking import NOW
+from clinic.testing.booking import NOW
 
 # Monday 3 June 2030 -> Tuesday 4, Wednesday 5, ..., Monday 10.
 

@@ -6,7 +6,7 @@ from datetime import time
 import pytest
 
 from clinic.booking.schedule import ScheduleFileError, load_schedule, parse_schedule
-from tests.booking import TEST_SCHEDULE
+from clinic.testing.booking import TEST_SCHEDULE
 
 
 def test_the_shipped_schedule_offers_the_three_services():

@@ -24,10 +24,10 @@ from clinic.conversations import summary as summary_module
 from clinic.db.booking import Booking
 from clinic.db.engine import session_factory
 from clinic.staff.accounts import create_user
+from clinic.testing.booking import NOW, TUESDAY, at, prepare_database
 from clinic.tracker_store import ErasableSQLTrackerStore
 from clinic.web.staff import staff_app
 from clinic.web.staff.settings import StaffSettings
-from tests.booking import NOW, TUESDAY, at, prepare_database
 from tests.conftest import ROOT
 
 SECRET = "figures-secret"

@@ -15,7 +15,7 @@ from clinic.outbox.compose import CHANGES, MessagePolicy, messages_for
 from clinic.outbox.email import EmailNotConfigured, SmtpSettings, build_email, html_body
 from clinic.outbox.texts import MissingResponse, render, responses
 from clinic.outbox.worker import backoff
-from tests.booking import TZ
+from clinic.testing.booking import TZ
 
 NOW = datetime(2030, 6, 3, 8, 0, tzinfo=TZ)
 START = datetime(2030, 6, 4, 9, 30, tzinfo=TZ)

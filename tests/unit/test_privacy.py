@@ -195,7 +195,7 @@ def test_erasing_a_sender_cancels_upcoming_bookings_and_anonymises_the_patient(t
     from clinic.booking import handlers
     from clinic.booking.unit_of_work import unit_of_work_factory
     from clinic.db.booking import BookedSlot, Booking, Patient
-    from tests.booking import NOW, TUESDAY, at, prepare_database, request
+    from clinic.testing.booking import NOW, TUESDAY, at, prepare_database, request
 
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     prepare_database(url)
@@ -225,7 +225,7 @@ def test_retention_unlinks_old_bookings_and_anonymises_their_patients(tmp_path):
     from clinic.booking.erasure import purge_before
     from clinic.booking.unit_of_work import unit_of_work_factory
     from clinic.db.booking import Booking, Patient
-    from tests.booking import NOW, TUESDAY, at, prepare_database, request
+    from clinic.testing.booking import NOW, TUESDAY, at, prepare_database, request
 
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     prepare_database(url)
@@ -243,7 +243,7 @@ def test_retention_unlinks_old_bookings_and_anonymises_their_patients(tmp_path):
 def test_erasing_a_sender_removes_their_pending_sms_options_but_keeps_other_numbers(tmp_path):
     from clinic.channels.repository import MessagingRepository
     from clinic.channels.sms_text import Option
-    from tests.booking import prepare_database
+    from clinic.testing.booking import prepare_database
 
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     prepare_database(url)

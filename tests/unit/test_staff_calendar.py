@@ -17,11 +17,20 @@ from clinic.booking.schedule import parse_schedule
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.engine import session_factory
 from clinic.staff.accounts import create_user
+from clinic.testing.booking import (
+    MONDAY,
+    NOW,
+    SUNDAY,
+    TEST_SCHEDULE,
+    TUESDAY,
+    WEDNESDAY_CLOSED,
+    at,
+    prepare_database,
+)
+from clinic.testing.booking import schedule as clinic_schedule
 from clinic.web.staff import staff_app
 from clinic.web.staff.calendar import COVERED, Block, day_grid, week_grid, week_start
 from clinic.web.staff.settings import StaffSettings
-from tests.booking import MONDAY, NOW, SUNDAY, TEST_SCHEDULE, TUESDAY, WEDNESDAY_CLOSED, at, prepare_database
-from tests.booking import schedule as clinic_schedule
 
 PASSWORD = "calendar password"
 

@@ -33,9 +33,9 @@ from clinic.db.engine import session_factory
 from clinic.privacy import conversation_key
 from clinic.staff.accounts import create_user
 from clinic.staff.models import AuditEntry, LoginThrottle, StaffSession, StaffUser
+from clinic.testing.booking import NOW, TUESDAY, at, prepare_database
 from clinic.web.staff import staff_app
 from clinic.web.staff.settings import StaffSettings
-from tests.booking import NOW, TUESDAY, at, prepare_database
 from tests.conftest import ROOT
 
 SECRET = "unit-test-secret"

@@ -14,7 +14,7 @@ from clinic.channels.repository import MessagingRepository
 from clinic.channels.twilio_channel import InboundRequest, TwilioChannel, TwilioOutput
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
 from clinic.db.engine import session_factory
-from tests.twilio_support import (
+from clinic.testing.twilio_fake import (
     FORM,
     FakeHttpClient,
     FakeTwilioApi,

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from clinic.channels.twilio_client import SendStatus, TwilioSender, TwilioSettings
-from tests.twilio_support import FakeHttpClient, FakeTwilioApi
+from clinic.testing.twilio_fake import FakeHttpClient, FakeTwilioApi
 
 PATIENT = "+447700900123"
 SETTINGS = TwilioSettings(account_sid="AC" + "0" * 32, auth_token="test-token", number="+15005550006",

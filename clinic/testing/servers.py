@@ -1,4 +1,4 @@
-"""Start the real action server and Rasa server for integration tests.
+"""Start the real action server, Rasa server and web app for tests and benchmarks.
 
 `RunningAssistant.start()` launches both on free ports with a throw-away SQLite tracker store and
 a migrated throw-away clinic database (the clinic's schedule loaded), waits until the model is loaded,
@@ -25,7 +25,7 @@ from clinic.booking.handlers import sync_schedule
 from clinic.booking.schedule import load_schedule
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.db.migrate import upgrade
-from tests.twilio_support import message_form, signed_request
+from clinic.testing.twilio_fake import message_form, signed_request
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "clinic.tar.gz"

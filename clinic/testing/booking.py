@@ -45,10 +45,12 @@ TEST_SCHEDULE = {
 
 
 def config() -> ScheduleConfig:
+    """The test schedule, parsed."""
     return parse_schedule(TEST_SCHEDULE)
 
 
 def schedule() -> Schedule:
+    """The test schedule as availability reads it."""
     return Schedule.from_config(config())
 
 
@@ -59,6 +61,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def request(start: datetime, name: str = "Jane Doe", phone: str = "+447911123456",
             service: str = "extraction", **triage) -> BookingRequest:
+    """A booking request at `start` from a test patient."""
     return BookingRequest(service, start, name, Contact("phone", phone), sender_id="test-sender",
                           triage=triage)
 

@@ -14,9 +14,9 @@ from typing import Dict, List, Optional
 import yaml
 from aiosmtpd.controller import Controller
 
-from tests.booking import TEST_SCHEDULE
+from clinic.testing.booking import TEST_SCHEDULE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLINIC = str(ROOT / ".venv" / "bin" / "clinic")
 CLINIC_ADDRESS = "12 Harley Mews, London W1G 7PQ"
 EMAIL_FROM = "Vitawell Clinic <bookings@vitawell.example>"
@@ -46,21 +46,26 @@ class SmtpServer:
 
     @property
     def url(self) -> str:
+        """SMTP_URL of the server."""
         return f"smtp://127.0.0.1:{self.controller.port}"
 
     @property
     def messages(self) -> List[Message]:
+        """Every message accepted so far."""
         with self.collector.lock:
             return list(self.collector.messages)
 
     def to(self, address: str) -> List[Message]:
+        """The messages sent to `address`."""
         return [m for m in self.messages if address in str(m["To"])]
 
     def start(self) -> SmtpServer:
+        """Start listening."""
         self.controller.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening."""
         self.controller.stop()
 
 
@@ -75,6 +80,7 @@ def clinic_file(directory: Path) -> Path:
 
 def worker_env(database_url: str, smtp_url: str, twilio_url: str, schedule_file: Path,
                **extra: str) -> Dict[str, str]:
+    """The worker's environment: these stores and servers, the test Twilio account, `extra` last."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_", "REMINDER_"))}
     env.update({
         "DATABASE_URL": database_url, "SMTP_URL": smtp_url, "CLINIC_EMAIL_FROM": EMAIL_FROM,

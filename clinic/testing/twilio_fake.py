@@ -74,14 +74,17 @@ class FakeTwilioApi:
         self.created: Dict[str, str] = {}  # sid -> RFC 2822 date, as Twilio lists it
 
     def hold(self) -> None:
+        """Make the next creates wait until `release`."""
         self.held.clear()
         self.holding.clear()
 
     def release(self, accept: bool = True) -> None:
+        """Let the held creates through: recorded if `accept`, else failed as never arrived."""
         self.accept_held = accept
         self.held.set()
 
     def list_messages(self, to: Optional[str]) -> Dict[str, Any]:
+        """A page of the messages sent (to `to`, or all), newest first, as Twilio lists them."""
         with self.lock:
             found = [m for m in reversed(self.messages) if to is None or m["To"] == to]
         return {"messages": [{"sid": m["sid"], "to": m["To"], "from": m["From"], "body": m["Body"],
@@ -89,6 +92,7 @@ class FakeTwilioApi:
                 "next_page_uri": None, "page": 0, "page_size": 50, "uri": "/Messages.json"}
 
     def create_message(self, form: Dict[str, str]) -> Tuple[int, Dict[str, Any]]:
+        """HTTP status and body of `POST .../Messages.json` (a queued message, or the next failure)."""
         if not self.held.is_set():
             self.holding.set()
             self.held.wait(60)
@@ -125,6 +129,7 @@ class FakeHttpClient(HttpClient):
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
+        """Answer the twilio client's request from the fake API."""
         self.requests.append({"method": method, "url": url, "timeout": timeout or self.timeout})
         if method.upper() == "GET":
             return Response(200, json.dumps(self.api.list_messages((params or {}).get("To"))))
@@ -176,12 +181,15 @@ class FakeTwilioServer:
 
     @property
     def url(self) -> str:
+        """The fake API's base URL (TWILIO_API_BASE_URL)."""
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FakeTwilioServer:
+        """Serve in the background."""
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the port."""
         self.server.shutdown()
         self.server.server_close()

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional
 
 import httpx
 
-from tests.integration.servers import BIN, ROOT, wait_until
+from clinic.testing.servers import BIN, ROOT, wait_until
 
 STAFF_SECRET_KEY = "supervised-staff-secret"
 API_TOKEN = "supervised-api-token"
@@ -120,7 +120,7 @@ class SupervisedRun:
         return self.alive()
 
     def supervisorctl(self, *args: str) -> str:
-        """supervisorctl against this run's supervisord."""
+        """Run supervisorctl against this run's supervisord; its output."""
         done = subprocess.run(
             [str(BIN / "supervisorctl"), "-c", str(self.workdir / "supervisor" / "supervisord.conf"), *args],
             capture_output=True, text=True, timeout=60,
