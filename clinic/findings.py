@@ -715,6 +715,12 @@ def respelled(word: str, before: str = "") -> str:
     return nearest[0] if len(nearest) == 1 else word
 
 
+# After "i" as the pronoun: "i can't", "i'm" (spaCy: "i", "m"), "i think".
+PRONOUN_NEXT = I_VERBS | frozenset({
+    "m", "'m", "ve", "d", "ll", "cant", "can't", "cannot", "wont", "dont", "didnt", "havent", "could",
+    "should", "might", "must", "was", "wish", "hope", "guess"})
+
+
 def misspelt_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention]:
     """Lexicon phrases found once misspelt words are respelled, at positions not already `taken`.
 
@@ -724,6 +730,9 @@ def misspelt_mentions(toks: Sequence[str], taken: Iterable[int]) -> List[Mention
     covered = set(taken)
     words = list(toks[:FUZZY_MAX_WORDS])
     fixed = [respelled(w, words[i - 1] if i else "") for i, w in enumerate(words)]
+    for i, word in enumerate(words[:-1]):  # "killing me i can't", "right i'm off": the pronoun, not "my eye"
+        if word == "i" and fixed[i] == "eye" and words[i + 1] in PRONOUN_NEXT:
+            fixed[i] = word
     changed = {i for i, (a, b) in enumerate(zip(words, fixed, strict=True)) if a != b}
     found: List[Mention] = []
     if changed:
@@ -860,6 +869,14 @@ def red_flag_only_negated(text: str) -> bool:
         return True  # named, but only negated or as a worry
     # Named in words the lexicon doesn't know, and denied: "no, my eye isn't swollen and I can see fine".
     return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)
+
+
+def red_flag_mentioned(text: str) -> bool:
+    """Whether any warning-sign words appear at all, stated, negated or asked."""
+    toks = tokens(text)
+    exact = find_mentions(toks)
+    taken = [i for m in exact for i in range(m.start, m.end)]
+    return any(m.kind == "red_flag" for m in exact + misspelt_mentions(toks, taken))
 
 
 def is_bare_unsure(text: str) -> bool:

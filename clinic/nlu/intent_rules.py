@@ -28,6 +28,12 @@ Rules, in order:
 - told what was tried: ask_squeeze / ask_self_extract / ask_pain, but a short answer without a question
   says what was tried and that nothing came of it or that the patient can't tell ("nope nothing, tried
   squeezing", "havent tried squeezing so dunno") -> inform;
+- one fact is no red flag: a red-flag guess below 0.8 on a short answer that states one fact and names no
+  sign at all ("ach its awfy hard") -> inform;
+- a yes or no with a fact: deny or affirm, but the message states a fact and asks nothing ("nay nowt in
+  it") -> describe_bump or inform;
+- asked of the clinic: ask_self_extract, but the question is what the clinic does ("will you use a
+  needle or a blade") -> ask_extraction_procedure;
 - a thumb: a message that is only a thumbs-up (or OK) emoji is affirm, only a thumbs-down is deny.
 """
 
@@ -48,6 +54,10 @@ TEAM_QUESTIONS = frozenset(
     {Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_AFTERCARE}
 )
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
+SHORT_ANSWER = 5  # words: "ach its awfy hard" answers the hardness question
+YOU = frozenset({"you", "u", "ya", "yous", "youse", "your", "ur", "practitioner", "nurse", "clinic"})
+SELF = frozenset({"i", "me", "my", "myself", "mum", "mam", "dad", "mate", "friend", "husband", "wife",
+                  "partner", "sister", "brother", "someone", "somebody", "home", "we", "she", "he"})
 WEAK = 0.6  # a guess this low loses to a stated fact when the message asks nothing
 DESCRIPTION_WORDS = 6  # a sentence this long naming the bump describes it
 ANSWER_WORDS = 6  # one fact in at most this many words answers a question
@@ -132,6 +142,10 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         return Decision(thumb, FALLBACK_THRESHOLD + 0.15, "a thumb")
     if intent == RED_FLAG and confidence < FALLBACK_THRESHOLD and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    if (intent == RED_FLAG and confidence < 0.8 and set(entities) & {"hardness", "fluid"}
+            and "location" not in entities and len(_words(text)) <= SHORT_ANSWER
+            and not asks_something(text) and not findings.red_flag_mentioned(text)):
+        return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "one fact is no red flag")  # "ach its awfy hard"
     if intent == RED_FLAG and confidence < 0.8 and findings.is_bare_unsure(text):
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not sure is no red flag")  # "Unknown."
     if intent == RED_FLAG:
@@ -159,7 +173,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
             return Decision(intent, max(confidence, FALLBACK_THRESHOLD + 0.15), "facts over a guess")
         return None
     if confidence < FALLBACK_THRESHOLD and describes:
-        return Decision(DESCRIBE, FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+        return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts over a guess")
+    if intent in ("deny", "affirm") and describes and not asks_something(text):  # "nay nowt in it"
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "a yes or no with a fact")
+    if intent == "ask_self_extract" and _asks_the_clinic(text):  # "will you use a needle or a blade"
+        return Decision("ask_extraction_procedure", confidence, "asked of the clinic")
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15,
                         "facts over a weak guess")
@@ -174,6 +193,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None
+
+
+def _asks_the_clinic(text: str) -> bool:
+    """A question about what the clinic does ("do you use a needle"), not about doing it oneself."""
+    words = set(_words(text))
+    return bool(words & YOU) and not words & SELF
 
 
 def _names_a_time(text: str) -> bool:

@@ -519,3 +519,22 @@ def test_a_bare_no_may_say_what_was_tried(text, answer):
 ])
 def test_of_two_bumps_the_one_asked_about_keeps_its_own_facts(text, facts):
     assert findings.findings_from_text(text) == facts
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("the colours changed round it", "red_flag", "colour_change"),
+    ("i'm struggling to see out of that eye", "red_flag", "vision_changes"),
+    ("my sight's gone funny on that side", "red_flag", "vision_changes"),
+    ("nothing expresses from it", "fluid", "no"),
+    ("no sebum or anything", "fluid", "no"),
+    ("its hard but i haven't squeezed it", "fluid", "unsure"),
+    ("white lump on my four head", "location", "forehead"),
+])
+def test_trade_words_voice_typing_and_everyday_signs(text, entity, value):
+    assert (entity, value) in [(f.entity, f.value) for f in findings.read(text)]
+
+
+@pytest.mark.parametrize("text", ["it's agony, i can't touch it", "right i'm going now", "honestly me i think so"])
+def test_i_as_the_pronoun_is_no_eye(text):
+    assert findings.location_from_text(text) is None
+    assert findings.location_from_text("my i is sore") == "eye_area"

@@ -192,3 +192,21 @@ def test_a_place_is_no_time():
 def test_an_echo_of_the_question_asks_nothing(text):
     assert not intent_rules.asks_something(text)
     assert intent_rules.asks_something("where is it you mean? on my nose?")
+
+
+def test_one_fact_in_a_short_answer_is_no_red_flag():
+    assert decided(RED_FLAG, "och its awfy firm", 0.75) == INFORM
+    assert decided(RED_FLAG, "its hard and throbbing", 0.75) == RED_FLAG  # a sign named: the reader's
+    assert decided(RED_FLAG, "my eye looks really weird", 0.75) is None
+
+
+def test_a_yes_or_no_with_a_fact_is_an_answer():
+    assert decided("deny", "nah nowt inside it", 0.95) == INFORM
+    assert decided("affirm", "yes, squishy", 0.95) == INFORM
+    assert decided("deny", "no", 0.95) is None
+
+
+def test_a_tool_question_asked_of_the_clinic_is_about_the_procedure():
+    assert decided("ask_self_extract", "do you use a needle or a lancet", 0.9) == "ask_extraction_procedure"
+    assert decided("ask_self_extract", "can i use a needle myself", 0.9) is None
+    assert decided("ask_self_extract", "can my mum take it out with tweezers", 0.9) is None

@@ -82,7 +82,7 @@ def test_every_lexicon_phrase_is_a_ruler_pattern(nlp):
 def test_contract_values_only(nlp):
     contract = {
         "hardness": {"hard", "soft", "unsure"},  # unsure: "between hard and soft"
-        "fluid": {"yes", "no"},
+        "fluid": {"yes", "no", "unsure"},  # unsure: "haven't tried squeezing it"
         "location": {"eye_area", "nose", "cheek", "forehead", "chin", "lip_mouth", "neck", "body", "other"},
         "red_flag": {"bleeding", "fast_growth", "colour_change", "spreading_redness", "fever", "severe_pain",
                      "vision_changes", "swollen_eye"},
