@@ -30,7 +30,7 @@ from clinic.booking.availability import Problem, Schedule
 from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, parse_name
 from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, parse_when
 from clinic.booking.reference import find_reference
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.contract import (
     REQUESTED_SLOT,
     BookingOutcome,
@@ -68,7 +68,7 @@ def offer_waitlist(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     if tracker.get_slot(Slot.RESCHEDULING):
         return
     dispatcher.utter_message(response="utter_waitlist_offer",
-                             hold_minutes=str(Settings.from_env().waitlist_hold_minutes))
+                             hold_minutes=str(get_settings().waitlist_hold_minutes))
 
 
 def service_from_text(text: Optional[str]) -> Optional[str]:

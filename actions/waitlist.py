@@ -23,7 +23,7 @@ from actions.booking_support import entity_value, typed_text
 from actions.reminders import answered_by_sms
 from clinic.booking import handlers
 from clinic.booking.contact import Contact, InvalidContact, parse_contact
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.contract import REQUESTED_SLOT, Entity, Slot, TriageResult, WaitlistAnswer, WaitlistOutcome
 
 DAY_WORDS = {"week": 7, "fortnight": 14, "two weeks": 14, "2 weeks": 14, "month": 28}
@@ -44,7 +44,7 @@ def days_from_text(text: Optional[str]) -> Optional[int]:
 
 def hold_minutes() -> str:
     """WAITLIST_HOLD_MINUTES, as the patient reads it."""
-    return str(Settings.from_env().waitlist_hold_minutes)
+    return str(get_settings().waitlist_hold_minutes)
 
 
 class ActionStartWaitlist(BookingAction):

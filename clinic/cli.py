@@ -77,9 +77,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         # No traceback for the clinic's staff: which database, what is wrong, what to do.
         from sqlalchemy.engine import make_url
 
-        from clinic.config import Settings
+        from clinic.config import get_settings
 
-        where = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+        where = make_url(get_settings().database_url).render_as_string(hide_password=True)
         reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
         print(f"clinic: the clinic database {where} can't be used: {reason}.\n"
               "Is it running, and set up? `clinic db upgrade` creates or updates its tables "

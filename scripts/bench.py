@@ -31,6 +31,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from clinic.config import child_environment  # noqa: E402
 from clinic.testing.servers import API_TOKEN, RunningAssistant, free_port, wait_until  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -188,7 +189,7 @@ def _stock_project(args: argparse.Namespace) -> Path:
     subprocess.run(
         [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
         cwd=project, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        env=child_environment(RASA_TELEMETRY_ENABLED="false"),
     )
     return project
 
@@ -203,7 +204,7 @@ def run_stock(args: argparse.Namespace) -> Dict:
         [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--enable-api",
          "--auth-token", API_TOKEN],
         cwd=project, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env=child_environment(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3"),
     )
     try:
         wait_until(

@@ -6,13 +6,14 @@ Mobiles are stored in E.164 (`phonenumbers`), read in the clinic's default regio
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from clinic.config import get_settings
 
 MAX_NAME_LENGTH = 80
 MAX_NAME_WORDS = 6
@@ -41,7 +42,7 @@ _NAME_PART = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]*)*\.?$")
 
 def default_region() -> str:
     """The region numbers without a country code are read in (CLINIC_PHONE_REGION, default GB)."""
-    return (os.environ.get("CLINIC_PHONE_REGION", "").strip() or "GB").upper()
+    return get_settings().clinic_phone_region
 
 
 class InvalidName(ValueError):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from clinic.booking.availability import Held, PractitionerInfo, Schedule, ServiceInfo
 from clinic.booking.contact import Contact
-from clinic.booking.schedule import ScheduleConfig
+from clinic.booking.schedule import DEFAULT_SETTINGS, ScheduleConfig
 from clinic.contract import BookingStatus
 from clinic.db.booking import (
     BookedSlot,
@@ -28,14 +28,6 @@ from clinic.db.booking import (
 )
 from clinic.db.outbox import OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
-
-DEFAULT_SETTINGS = {
-    "timezone": "Europe/London",
-    "currency": "GBP",
-    "slot_minutes": "15",
-    "min_notice_minutes": "120",
-    "horizon_days": "60",
-}
 
 
 class BookingRepository:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, time
@@ -13,10 +12,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from clinic.config import PROJECT_ROOT
+from clinic.config import get_settings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# What a schedule file may leave out; the clinic_settings table falls back to the same (DEFAULT_SETTINGS).
+DEFAULT_TIMEZONE = "Europe/London"
+DEFAULT_CURRENCY = "GBP"
+DEFAULT_SLOT_MINUTES = 15
+DEFAULT_MIN_NOTICE_MINUTES = 120
+DEFAULT_HORIZON_DAYS = 60
+DEFAULT_SETTINGS: Mapping[str, str] = {
+    "timezone": DEFAULT_TIMEZONE,
+    "currency": DEFAULT_CURRENCY,
+    "slot_minutes": str(DEFAULT_SLOT_MINUTES),
+    "min_notice_minutes": str(DEFAULT_MIN_NOTICE_MINUTES),
+    "horizon_days": str(DEFAULT_HORIZON_DAYS),
+}
 
 
 class ScheduleFileError(ValueError):
@@ -70,8 +82,7 @@ class ScheduleConfig:
 
 def schedule_file() -> Path:
     """The schedule file in use: CLINIC_SCHEDULE_FILE, or config/clinic.yml."""
-    configured = os.environ.get("CLINIC_SCHEDULE_FILE", "").strip()
-    return Path(configured) if configured else PROJECT_ROOT / "config" / "clinic.yml"
+    return get_settings().clinic_schedule_file
 
 
 def load_schedule(path: Path | None = None) -> ScheduleConfig:
@@ -90,23 +101,29 @@ def parse_schedule(raw: Any, where: str = "schedule") -> ScheduleConfig:
     """Check a schedule given as parsed YAML."""
     if not isinstance(raw, dict):
         raise ScheduleFileError(f"{where}: expected a mapping at the top level")
-    timezone = str(raw.get("timezone", "Europe/London"))
+    timezone = str(raw.get("timezone", DEFAULT_TIMEZONE))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ScheduleFileError(f"{where}: unknown timezone {timezone!r}") from error
     booking = raw.get("booking") or {}
-    slot_minutes = _positive_int(booking.get("slot_minutes", 15), f"{where}: booking.slot_minutes")
+    slot_minutes = _positive_int(
+        booking.get("slot_minutes", DEFAULT_SLOT_MINUTES), f"{where}: booking.slot_minutes"
+    )
     if 60 % slot_minutes and slot_minutes % 60:
         raise ScheduleFileError(f"{where}: booking.slot_minutes must divide an hour (5, 10, 15, 30...)")
     services = _services(raw.get("services"), slot_minutes, where)
     codes = {s.code for s in services}
     return ScheduleConfig(
         timezone=timezone,
-        currency=str(raw.get("currency", "GBP")),
+        currency=str(raw.get("currency", DEFAULT_CURRENCY)),
         slot_minutes=slot_minutes,
-        min_notice_minutes=_int(booking.get("min_notice_minutes", 120), f"{where}: min_notice_minutes"),
-        horizon_days=_positive_int(booking.get("horizon_days", 60), f"{where}: horizon_days"),
+        min_notice_minutes=_int(
+            booking.get("min_notice_minutes", DEFAULT_MIN_NOTICE_MINUTES), f"{where}: min_notice_minutes"
+        ),
+        horizon_days=_positive_int(
+            booking.get("horizon_days", DEFAULT_HORIZON_DAYS), f"{where}: horizon_days"
+        ),
         services=services,
         opening_hours=_opening_hours(raw.get("opening_hours"), where),
         closed_days=_closed_days(raw.get("closed_days"), where),

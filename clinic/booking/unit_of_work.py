@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from sqlalchemy.orm import Session
 
 from clinic.booking.repository import BookingRepository
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.db.engine import session_factory as make_session_factory
 from clinic.outbox.compose import MessagePolicy
 from clinic.outbox.repository import OutboxRepository
@@ -35,7 +35,7 @@ class SqlAlchemyUnitOfWork:
     def __init__(
         self, session_factory: Optional[SessionFactory] = None, policy: Optional[MessagePolicy] = None
     ) -> None:
-        settings = Settings.from_env() if session_factory is None or policy is None else None
+        settings = get_settings() if session_factory is None or policy is None else None
         self.session_factory = session_factory or make_session_factory(settings.database_url)
         self.policy = policy or MessagePolicy.from_settings(settings)
 
@@ -67,7 +67,7 @@ UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 def unit_of_work_factory(database_url: Optional[str] = None) -> UnitOfWorkFactory:
     """Units of work on `database_url` (default: DATABASE_URL, read now)."""
-    settings = Settings.from_env()
+    settings = get_settings()
     factory = make_session_factory(database_url or settings.database_url)
     policy = MessagePolicy.from_settings(settings)
     return lambda: SqlAlchemyUnitOfWork(factory, policy)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from clinic.channels.identity import TWILIO, output_channel_for
-from clinic.config import Settings
+from clinic.config import Settings, get_settings
 
 
 def conversation_url(rasa_url: str, conversation_id: str, endpoint: str) -> str:
@@ -42,7 +42,7 @@ def send_bot_message(
     """
     if output_channel_for(conversation_id) != TWILIO:
         raise ValueError("not an SMS/WhatsApp conversation id (+44... or whatsapp:+44...)")
-    settings = settings or Settings.from_env()
+    settings = settings or get_settings()
     event: Dict[str, Any] = {"event": "bot", "text": text, "timestamp": time.time()}
     if buttons:
         event["data"] = {"buttons": buttons}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import UserMessage
@@ -25,16 +24,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic.channels import identity
+from clinic.config import get_settings
 
 logger = logging.getLogger(__name__)
-
-OFF_VALUES = frozenset({"off", "false", "0", "no", "disabled"})
-
-
-def rest_channel_enabled(environ: Optional[Dict[str, str]] = None) -> bool:
-    """Whether REST_CHANNEL leaves the channel on (default: on)."""
-    value = (os.environ if environ is None else environ).get("REST_CHANNEL", "on")
-    return value.strip().lower() not in OFF_VALUES
 
 
 def refusal(status: int, reason: str, message: str) -> HTTPResponse:
@@ -58,7 +50,7 @@ class ClinicRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> ClinicRestInput:
         """On unless REST_CHANNEL=off."""
-        enabled = rest_channel_enabled()
+        enabled = get_settings().rest_channel_enabled
         if not enabled:
             logger.info("REST channel turned off (REST_CHANNEL=off).")
         return cls(enabled)

@@ -65,10 +65,10 @@ from clinic.channels.sms_text import (
     render_turn,
 )
 from clinic.channels.twilio_client import TwilioSender, TwilioSettings
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.contract import Entity, Intent
-from clinic.hardening.http import client_address, trusted_proxies
-from clinic.hardening.ratelimit import limiter_from_env
+from clinic.hardening.http import client_address
+from clinic.hardening.ratelimit import rate_limiter
 from clinic.nlg import fill_clinic_details
 from clinic.outbox.compose import MessagePolicy
 from clinic.rasa_adapter.server import agent_of
@@ -123,7 +123,7 @@ def offer_lookup(repository: MessagingRepository) -> ReminderLookup:
     """Live waitlist offers, looked up in the same database."""
 
     def unit_of_work() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(repository.sessions, MessagePolicy.from_settings(Settings.from_env()))
+        return SqlAlchemyUnitOfWork(repository.sessions, MessagePolicy.from_settings(get_settings()))
 
     return lambda address, now: offer_awaiting_reply(unit_of_work, address, now)
 
@@ -229,7 +229,7 @@ class TwilioChannel(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> TwilioChannel:
         """Settings from the environment (values in credentials.yml, if any, take precedence)."""
-        settings = TwilioSettings.from_env(credentials)
+        settings = get_settings().twilio(credentials)
         if not settings.can_verify:
             logger.warning("Twilio channel: TWILIO_AUTH_TOKEN is not set, so every webhook request "
                            "will be refused (403).")
@@ -251,8 +251,10 @@ class TwilioChannel(InputChannel):
         self.reminders = reminders or reminder_lookup(repository)
         self.offers = offers or offer_lookup(repository)
         self.sender = TwilioSender(settings, repository)
-        self.unsigned_limiter = limiter_from_env("RATE_LIMIT_UNSIGNED_PER_IP", "20/60",
-                                                 scope="twilio-unsigned")
+        clinic_settings = get_settings()
+        self.unsigned_limiter = rate_limiter(clinic_settings.rate_limit_unsigned_per_ip, "twilio-unsigned",
+                                             clinic_settings)
+        self.trusted_proxies = clinic_settings.trusted_proxies
 
     def get_output_channel(self) -> OutputChannel:
         """The REST output channel Rasa uses for proactive messages (`?output_channel=twilio`)."""
@@ -276,7 +278,7 @@ class TwilioChannel(InputChannel):
                 body=request.body or b"",
                 signature=request.headers.get("x-twilio-signature"),
                 client=client_address(request.ip, request.headers.get("x-forwarded-for"),
-                                      trusted_proxies()),
+                                      self.trusted_proxies),
             )
             try:
                 reply = await self.handle(

@@ -1,4 +1,4 @@
-"""The clinic's Twilio client: settings from the environment and proactive sending over the REST API.
+"""The clinic's Twilio client: proactive sending over the REST API (settings: clinic.config.TwilioSettings).
 
 Proactive messages (a staff reply, a booking confirmation) are sent here, never to an opted-out
 address, with a timeout per request and retries for failures that certainly sent nothing. The REST
@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +31,7 @@ from clinic.channels.sms_text import (
     parse_address,
     split_message,
 )
+from clinic.config import TwilioSettings
 
 logger = logging.getLogger(__name__)
 # The twilio client logs every request and its headers at INFO; only its warnings belong in our logs.
@@ -42,47 +42,6 @@ http_logger.setLevel(logging.WARNING)
 UNSUBSCRIBED_RECIPIENT = 21610
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAYBE_SENT = "maybe-sent"
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-@dataclass(frozen=True)
-class TwilioSettings:
-    """Twilio configuration, read from the environment when Rasa starts (unset = channel refuses all)."""
-
-    account_sid: str = ""
-    auth_token: str = ""
-    number: str = ""
-    webhook_url: str = ""
-    api_base_url: str = ""
-    timeout: float = 10.0
-    attempts: int = 3
-
-    @classmethod
-    def from_env(cls, overrides: Optional[Dict[str, Any]] = None) -> TwilioSettings:
-        """Settings from TWILIO_* variables; non-empty `overrides` (credentials.yml values) win."""
-        given = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
-        return cls(
-            account_sid=str(given.get("account_sid", _env("TWILIO_ACCOUNT_SID"))),
-            auth_token=str(given.get("auth_token", _env("TWILIO_AUTH_TOKEN"))),
-            number=str(given.get("twilio_number", _env("TWILIO_NUMBER"))),
-            webhook_url=str(given.get("webhook_url", _env("TWILIO_WEBHOOK_URL"))),
-            api_base_url=str(given.get("api_base_url", _env("TWILIO_API_BASE_URL"))),
-            timeout=float(given.get("timeout", _env("TWILIO_TIMEOUT_SECONDS", "10"))),
-            attempts=max(1, int(given.get("attempts", _env("TWILIO_SEND_ATTEMPTS", "3")))),
-        )
-
-    @property
-    def can_verify(self) -> bool:
-        """Webhook signatures can be checked (an auth token is configured)."""
-        return bool(self.auth_token)
-
-    @property
-    def can_send(self) -> bool:
-        """Proactive messages can be sent (account, token and sending number are configured)."""
-        return bool(self.account_sid and self.auth_token and self.number)
 
 
 class SendStatus(enum.Enum):

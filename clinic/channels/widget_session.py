@@ -15,12 +15,12 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 from typing import Mapping, Optional
 
 from clinic.channels.identity import WIDGET_PREFIX
+from clinic.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +44,15 @@ class WidgetSessions:
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> WidgetSessions:
+        """The sessions of this process's settings (or of `environ`): see `from_settings`."""
+        return cls.from_settings(get_settings(environ))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WidgetSessions:
         """WIDGET_SESSION_SECRET, else a key derived from RASA_AUTH_TOKEN, else a random one."""
-        environ = os.environ if environ is None else environ
-        secret = environ.get("WIDGET_SESSION_SECRET", "").strip()
-        if secret:
-            return cls(secret.encode())
-        token = environ.get("RASA_AUTH_TOKEN", "").strip()
+        if settings.widget_session_secret:
+            return cls(settings.widget_session_secret.encode())
+        token = settings.rasa_auth_token
         if token:
             return cls(hmac.new(token.encode(), b"vitawell widget sessions", hashlib.sha256).digest())
         logger.warning("Neither WIDGET_SESSION_SECRET nor RASA_AUTH_TOKEN is set: widget sessions will not "

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from clinic.config import Settings
+from clinic.config import get_settings
 
 
 @lru_cache(maxsize=8)
@@ -38,4 +38,4 @@ def engine_for(url: str) -> Engine:
 
 def session_factory(url: str | None = None) -> sessionmaker:
     """A session factory bound to `url` (default: DATABASE_URL)."""
-    return sessionmaker(bind=engine_for(url or Settings.from_env().database_url), future=True)
+    return sessionmaker(bind=engine_for(url or get_settings().database_url), future=True)

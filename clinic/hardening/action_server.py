@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from pathlib import Path
-from typing import Mapping, MutableMapping, Optional
+from typing import MutableMapping, Optional
 
 import pluggy
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from clinic.config import Settings, get_settings, set_process_environment
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
 OPEN_PATHS = frozenset({"/health"})
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
@@ -36,10 +36,10 @@ class MissingToken(SystemExit):
     """The action server would start open to anyone who can reach it."""
 
 
-def action_server_token(environ: Mapping[str, str]) -> str:
+def action_server_token(settings: Settings) -> str:
     """ACTION_SERVER_TOKEN, else the first line of the file ACTION_SERVER_TOKEN_FILE ("" if neither)."""
-    token = environ.get("ACTION_SERVER_TOKEN", "").strip()
-    path = environ.get("ACTION_SERVER_TOKEN_FILE", "").strip()
+    token = settings.action_server_token
+    path = settings.action_server_token_file
     if not token and path:
         try:
             token = (Path(path).read_text(encoding="utf-8").strip().splitlines() or [""])[0].strip()
@@ -84,17 +84,23 @@ class TokenGuard:
 
 
 def install(environ: Optional[MutableMapping[str, str]] = None) -> TokenGuard:
-    """Bind to ACTION_SERVER_HOST (default 127.0.0.1) and require the token (refuse to start without)."""
+    """Bind to ACTION_SERVER_HOST (default 127.0.0.1) and require the token (refuse to start without).
+
+    `environ` stands for the environment (tests): read instead of this process's, and given SANIC_HOST.
+    """
     from rasa_sdk.plugin import plugin_manager
 
-    environ = os.environ if environ is None else environ
-    token = action_server_token(environ)
+    settings = get_settings(environ)
+    token = action_server_token(settings)
     if not token:
         raise MissingToken(
             "clinic-rasa: the action server needs ACTION_SERVER_TOKEN (or ACTION_SERVER_TOKEN_FILE) in "
             "the environment, the secret Rasa sends from endpoints.yml (scripts/env.sh generates one)."
         )
-    environ["SANIC_HOST"] = environ.get("ACTION_SERVER_HOST", "").strip() or DEFAULT_HOST
+    if environ is None:
+        set_process_environment(SANIC_HOST=settings.action_server_host)  # rasa_sdk reads it
+    else:
+        environ["SANIC_HOST"] = settings.action_server_host
     guard = TokenGuard(token)
     plugin_manager().register(guard)
     return guard

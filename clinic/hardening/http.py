@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 from typing import Any, Dict, List, Optional
 
 from sanic import Sanic, response
@@ -24,8 +23,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic.channels.identity import allowed_output_channels
+from clinic.config import Settings, get_settings
 from clinic.hardening import input_guard
-from clinic.hardening.ratelimit import limiter_from_env
+from clinic.hardening.ratelimit import rate_limiter
 from clinic.nlg import fill_clinic_details
 from clinic.rasa_adapter.server import agent_of
 
@@ -37,7 +37,6 @@ REST_WEBHOOK = "/webhooks/rest/webhook"
 ADDRESS_LIMITED_PREFIXES = ("/webhooks/rest/", "/socket.io/")
 BAD_REQUEST = "utter_bad_request"
 SLOW_DOWN = "utter_slow_down"
-DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
 CONVERSATIONS = "/conversations/"
 
 
@@ -60,11 +59,6 @@ def output_channel_refusal(path: str, requested: Optional[str]) -> Optional[str]
         return None
     return (f"output_channel must be this conversation's own channel ({' or '.join(sorted(allowed))}), "
             f"not {requested[:40]!r}: the channel comes from the conversation id, never its latest message")
-
-
-def trusted_proxies() -> List[str]:
-    """RATE_LIMIT_TRUSTED_PROXIES: addresses whose X-Forwarded-For names the client."""
-    return [p.strip() for p in os.environ.get("RATE_LIMIT_TRUSTED_PROXIES", "").split(",") if p.strip()]
 
 
 def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: List[str]) -> str:
@@ -96,11 +90,12 @@ def _bot_reply(app: Sanic, name: str, status: int, recipient: Optional[str] = No
     return response.json(messages, status=status)
 
 
-def install(app: Sanic) -> None:
-    """Register the guards on the Rasa server's Sanic app."""
-    app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
-    ip_limiter = limiter_from_env("RATE_LIMIT_PER_IP", "600/60", scope="ip")
-    proxies = trusted_proxies()
+def install(app: Sanic, settings: Optional[Settings] = None) -> None:
+    """Register the guards on the Rasa server's Sanic app (with this process's settings unless given)."""
+    settings = settings or get_settings()
+    app.config.REQUEST_MAX_SIZE = settings.max_request_bytes
+    ip_limiter = rate_limiter(settings.rate_limit_per_ip, "ip", settings)
+    proxies = settings.trusted_proxies
 
     async def guard(request: Request) -> Optional[HTTPResponse]:
         path = request.path

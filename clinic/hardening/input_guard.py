@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Set
 
 from clinic.channels.identity import MAX_SENDER_ID_CHARS  # one limit for every channel
+from clinic.config import DEFAULT_MAX_MESSAGE_CHARS  # MAX_MESSAGE_CHARS unless set
 
-DEFAULT_MAX_MESSAGE_CHARS = 2000
 __all__ = ["MAX_SENDER_ID_CHARS"]
 
 # Responses (domain/reliability.yml) for messages the assistant does not process.

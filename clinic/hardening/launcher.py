@@ -14,20 +14,21 @@ what it changes in Rasa goes through clinic/rasa_adapter.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
+
+from clinic.config import Settings, get_settings
 
 
 class UnsafeConfiguration(SystemExit):
     """The server would start open to the world."""
 
 
-def api_token(environ: Mapping[str, str]) -> str:
+def api_token(settings: Settings) -> str:
     """The HTTP API token: RASA_AUTH_TOKEN, else the first line of the file RASA_AUTH_TOKEN_FILE."""
-    token = environ.get("RASA_AUTH_TOKEN", "").strip()
-    path = environ.get("RASA_AUTH_TOKEN_FILE", "").strip()
+    token = settings.rasa_auth_token
+    path = settings.rasa_auth_token_file
     if not token and path:
         try:
             token = Path(path).read_text(encoding="utf-8").strip().splitlines()[0].strip()
@@ -44,7 +45,6 @@ def check_arguments(argv: List[str], environ: Optional[Mapping[str, str]] = None
     """
     if argv[:1] != ["run"] or argv[1:2] == ["actions"]:
         return argv
-    environ = os.environ if environ is None else environ
     for flag in ("--auth-token", "-t"):
         if flag in argv:
             raise UnsafeConfiguration(
@@ -52,7 +52,7 @@ def check_arguments(argv: List[str], environ: Optional[Mapping[str, str]] = None
                 "set RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE) in the environment instead."
             )
     if "--enable-api" in argv and "--jwt-secret" not in argv:
-        token = api_token(environ)
+        token = api_token(get_settings(environ))
         if not token:
             raise UnsafeConfiguration(
                 "clinic-rasa: --enable-api needs RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE) "

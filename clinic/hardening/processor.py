@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -52,8 +51,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import handoff
+from clinic.config import get_settings
 from clinic.hardening import input_guard
-from clinic.hardening.ratelimit import AnyRateLimiter, limiter_from_env
+from clinic.hardening.ratelimit import AnyRateLimiter, rate_limiter
 from clinic.rasa_adapter.processor import HookedMessageProcessor
 
 logger = logging.getLogger(__name__)
@@ -63,13 +63,6 @@ SLOW_DOWN = "utter_slow_down"
 # What the custom session start says; said by the fallback session start too.
 SESSION_START_RESPONSE = "utter_disclaimer"
 NOT_UNDERSTOOD_INTENT = "nlu_fallback"
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
 
 
 class FaultTolerantAction:
@@ -221,13 +214,14 @@ class HardenedMessageProcessor(HookedMessageProcessor):
         Shared by every Rasa server when a Redis store is configured (see clinic.hardening.ratelimit).
         """
         if cls._sender_limiter is None:
-            cls._sender_limiter = limiter_from_env("RATE_LIMIT_PER_SENDER", "30/60", scope="sender")
+            settings = get_settings()
+            cls._sender_limiter = rate_limiter(settings.rate_limit_per_sender, "sender", settings)
         return cls._sender_limiter
 
     @staticmethod
     def max_message_chars() -> int:
         """The longest message processed: MAX_MESSAGE_CHARS (default 2000)."""
-        return int(_env_float("MAX_MESSAGE_CHARS", input_guard.DEFAULT_MAX_MESSAGE_CHARS))
+        return get_settings().max_message_chars
 
     async def handle_message(self, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
         """Check the message, then handle it; a failure anywhere still gets an answer."""
@@ -276,7 +270,7 @@ class HardenedMessageProcessor(HookedMessageProcessor):
 
     def wrap_action(self, action: Action) -> Action:
         """Every action runs within ACTION_TIMEOUT_SECONDS (default 10), its failure answered."""
-        timeout = _env_float("ACTION_TIMEOUT_SECONDS", 10.0)
+        timeout = get_settings().action_timeout_seconds
         return FaultTolerantAction(action, timeout, self.faulted_turns)  # type: ignore[return-value]
 
     async def _reply_only(self, message: UserMessage, response: str, **values: Any) -> Optional[List[Dict]]:

@@ -2,8 +2,8 @@
 
 `RateLimiter` keeps its buckets in the process (one Rasa server). `SharedRateLimiter` keeps them in Redis,
 updated atomically by a Lua script on Redis's own clock, so several Rasa servers behind one address share
-one limit per conversation and per client. `limiter_from_env` picks: RATE_LIMIT_STORE_URL, else a redis://
-LOCK_STORE_URL (the scale-out profile), else in process.
+one limit per conversation and per client. `rate_limiter` picks: RATE_LIMIT_STORE_URL, else a redis://
+LOCK_STORE_URL (the scale-out profile), else in process (clinic.config's settings).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Callable, Optional, Union
+
+from clinic.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -144,19 +145,20 @@ class SharedRateLimiter:
 AnyRateLimiter = Union[RateLimiter, SharedRateLimiter]
 
 
-def shared_store_url(environ: Any = os.environ) -> str:
+def shared_store_url(settings: Settings) -> str:
     """Where shared buckets live: RATE_LIMIT_STORE_URL, else a Redis LOCK_STORE_URL, else "" (in process)."""
-    explicit = (environ.get("RATE_LIMIT_STORE_URL") or "").strip()
+    explicit = settings.rate_limit_store_url
     if explicit:
         return "" if explicit.lower() in ("memory", "local", "off") else explicit
-    lock_store = (environ.get("LOCK_STORE_URL") or "").strip()
+    lock_store = settings.lock_store_url
     return lock_store if lock_store.startswith(("redis://", "rediss://")) else ""
 
 
-def limiter_from_env(variable: str, default: str, scope: str, environ: Any = os.environ) -> AnyRateLimiter:
-    """The limiter for `variable` (e.g. RATE_LIMIT_PER_SENDER="30/60"); shared through Redis if configured."""
-    rate = Rate.parse(environ.get(variable, default))
-    url = shared_store_url(environ)
+def rate_limiter(spec: str, scope: str, settings: Settings) -> AnyRateLimiter:
+    """The limiter for `spec` (e.g. "30/60"); shared through Redis if the settings name a store."""
+    rate = Rate.parse(spec)
+    url = shared_store_url(settings)
     if rate is not None and url:
         return SharedRateLimiter(rate, url, scope)
     return RateLimiter(rate)
+

@@ -21,13 +21,14 @@ clinic/rasa_adapter/stores.py (it relies on a private attribute of Rasa's FailSa
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from clinic.config import get_settings
 
 
 def redis_lock_store_arguments(url: str) -> Dict[str, Any]:
@@ -89,8 +90,7 @@ class LockStoreFromUrl:
     """Builds Rasa's lock store from `url` in endpoints.yml (a factory: returns a Rasa LockStore)."""
 
     def __new__(cls, endpoint_config: Optional[EndpointConfig] = None) -> LockStore:  # noqa: D102
-        url = ((endpoint_config.url if endpoint_config else None) or os.environ.get("LOCK_STORE_URL", ""))
-        url = url.strip()
+        url = ((endpoint_config.url if endpoint_config else None) or get_settings().lock_store_url).strip()
         if not url:
             return InMemoryLockStore()
         return AtomicRedisLockStore(**redis_lock_store_arguments(url))

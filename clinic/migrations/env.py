@@ -2,12 +2,12 @@
 
 from alembic import context
 
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.db.engine import engine_for
 from clinic.schema import metadata  # every table, from the packages that own them
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def run_migrations_offline() -> None:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from clinic.config import child_environment
 from clinic.nlu.evaluate import HOLDOUT, MODEL, ROOT, Parser, load_examples
 
 BAD_INPUT: Dict[str, str] = {
@@ -40,7 +41,7 @@ def percentile(values: List[float], share: float) -> float:
 def time_training() -> float:
     """Seconds for `rasa train nlu` with an empty cache (what a fresh clone pays)."""
     out = ROOT / "build" / "bench"
-    env = dict(os.environ, RASA_MAX_CACHE_SIZE="0")
+    env = child_environment(RASA_MAX_CACHE_SIZE="0")
     with tempfile.TemporaryDirectory() as home:
         env["HOME"] = home  # no shared ~/.rasa state either
         start = time.perf_counter()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from clinic.booking.schedule import ScheduleFileError, schedule_file
+from clinic.booking.schedule import DEFAULT_TIMEZONE, ScheduleFileError, schedule_file
 from clinic.db.outbox import OutboxMessage
 from clinic.outbox.compose import clinic_file
 
@@ -30,7 +30,7 @@ PRODID = "-//Vitawell Clinic//Bookings//EN"
 class Venue:
     """What the invitation says about the clinic: its clock, its name and where it is."""
 
-    timezone: str = "Europe/London"
+    timezone: str = DEFAULT_TIMEZONE
     name: str = "Vitawell"
     address: str = ""
 

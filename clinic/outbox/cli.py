@@ -32,13 +32,13 @@ def parse_now(text: str, zone_name: str) -> datetime:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from clinic.config import Settings
+    from clinic.config import get_settings
     from clinic.db.engine import session_factory
     from clinic.outbox.calendar import Venue
     from clinic.outbox.worker import OutboxWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    settings = get_settings()
     clinic = Venue.from_clinic_file()
     now: Optional[datetime] = None
     if args.now:

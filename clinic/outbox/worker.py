@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from clinic.channels.repository import MessagingRepository
-from clinic.channels.twilio_client import SendStatus, TwilioSender, TwilioSettings
+from clinic.channels.twilio_client import SendStatus, TwilioSender
 from clinic.config import Settings
 from clinic.db.outbox import OutboxMessage
 from clinic.masking import mask_contact, mask_text
@@ -88,7 +88,7 @@ class OutboxWorker:
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.sms = sms or TwilioSender(TwilioSettings.from_env(), MessagingRepository(sessions))
+        self.sms = sms or TwilioSender(settings.twilio(), MessagingRepository(sessions))
         self.clinic = clinic or Venue.from_clinic_file()
         self.worker_id = worker_id or worker_name()
         self.deliver_email = deliver_email

@@ -64,7 +64,7 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from clinic.config import Settings
+    from clinic.config import get_settings
     from clinic.conversations.store import tracker_engine
     from clinic.db.engine import session_factory
     from clinic.privacy import parse_age, purge
@@ -74,7 +74,7 @@ def _purge(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"Nothing purged: {error}", file=sys.stderr)
         return 2
-    settings = Settings.from_env()
+    settings = get_settings()
     with session_factory(settings.database_url)() as db:
         report = purge(tracker_engine(settings.tracker_store_url), db, age)
     print(

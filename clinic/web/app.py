@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.hardening import logmask
 from clinic.web import widget
 from clinic.web.limits import BodySizeLimit
@@ -40,5 +40,5 @@ def create_app() -> Starlette:
     Log lines of the process are masked like the Rasa servers' (phone numbers, e-mails, names).
     """
     logmask.install()
-    limit = Settings.from_env().web_max_body_bytes
+    limit = get_settings().web_max_body_bytes
     return Starlette(routes=routes(), middleware=[Middleware(BodySizeLimit, max_bytes=limit)])

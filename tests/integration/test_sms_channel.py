@@ -6,7 +6,6 @@ the authenticated HTTP API.
 """
 
 import random
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -101,8 +100,8 @@ def test_bad_input_gets_a_clear_answer_or_a_4xx_and_stores_nothing(assistant):
 
 def test_stop_is_stored_and_nothing_is_sent_until_start(assistant, fake_twilio):
     patient = new_number()
-    settings = replace(Settings.from_env(), database_url=assistant.database_url, rasa_url=assistant.url,
-                       rasa_auth_token=API_TOKEN)
+    settings = Settings.from_env().copy(update=dict(
+        database_url=assistant.database_url, rasa_url=assistant.url, rasa_auth_token=API_TOKEN))
     consent = MessagingRepository(session_factory(assistant.database_url))
     said(assistant.sms(patient, "hi"))
 

@@ -68,12 +68,10 @@ def test_the_http_api_sends_only_on_the_conversations_own_channel(path, requeste
 
 
 def test_proactive_sms_refuses_an_id_that_is_not_a_number():
-    from dataclasses import replace
-
     from clinic.channels.proactive import send_bot_message
     from clinic.config import Settings
 
-    unreachable = replace(Settings.from_env(), rasa_url="http://127.0.0.1:9")  # nothing may be called
+    unreachable = Settings.from_env().copy(update={"rasa_url": "http://127.0.0.1:9"})  # nothing may be called
     for conversation in ("patient-1", "web:abc.def", "0f8fad5bd9cb469fa16570867728950e"):
         with pytest.raises(ValueError):
             send_bot_message(conversation, "Your results are ready", settings=unreachable)

@@ -224,7 +224,11 @@ def test_unreachable_rate_limit_store_lets_messages_through():
 
 
 def test_rate_limits_use_redis_when_the_scale_out_profile_is_configured():
-    from clinic.hardening.ratelimit import RateLimiter, SharedRateLimiter, limiter_from_env
+    from clinic.config import Settings
+    from clinic.hardening.ratelimit import RateLimiter, SharedRateLimiter, rate_limiter
+
+    def limiter_from_env(variable, default, scope, environ):
+        return rate_limiter(environ.get(variable, default), scope, Settings.from_env(environ))
 
     redis = {"LOCK_STORE_URL": "redis://cache:6379/1?key_prefix=clinic:"}
     assert isinstance(limiter_from_env("RATE_LIMIT_PER_SENDER", "30/60", "sender", redis), SharedRateLimiter)

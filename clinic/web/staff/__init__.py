@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinic.config import Settings
+from clinic.config import get_settings
 from clinic.conversations.index import ConversationIndex
 from clinic.conversations.labels import domain_intents
 from clinic.conversations.repository import ConversationRepository
@@ -124,7 +124,7 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     """Build the console (settings from the environment unless given)."""
-    settings = settings or StaffSettings.from_env()
+    settings = settings or get_settings().staff()
     routes = [
         Route("/login", views.login_page, methods=["GET"]),
         Route("/login", views.login, methods=["POST"]),
@@ -150,7 +150,7 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
         routes=routes,
         # The web app limits bodies too; this keeps the console safe wherever it is mounted.
         middleware=[Middleware(SecurityHeaders),
-                    Middleware(BodySizeLimit, max_bytes=Settings.from_env().web_max_body_bytes)],
+                    Middleware(BodySizeLimit, max_bytes=get_settings().web_max_body_bytes)],
         exception_handlers={HTTPException: _error, OperationalError: _database_down, 500: _error},
     )
     app.state.settings = settings

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from clinic.config import PROJECT_ROOT, Settings
+from clinic.config import PROJECT_ROOT, Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
 WIDGET_SOURCE = HERE / "widget.js"
@@ -127,7 +127,7 @@ def content_security_policy(bot_url: Optional[str], nonce: str) -> str:
 
 async def demo_page(request: Request) -> HTMLResponse:
     """The clinic's demo page, embedding the widget with one script tag."""
-    bot_url = bot_url_for(request, Settings.from_env())
+    bot_url = bot_url_for(request, get_settings())
     nonce = secrets.token_urlsafe(16)
     html = _templates.get_template("demo.html").render(
         widget_src="/widget.js", bot_url=bot_url or "", nonce=nonce
