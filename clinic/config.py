@@ -362,7 +362,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     group.add_argument("--export", action="store_true", help="print `export NAME=value` lines (eval them)")
     group.add_argument("--get", metavar="NAME", choices=sorted(_VARIABLES), help="print one value")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        parser.exit(2, f"clinic settings: {error}\n")
     sys.stdout.write(shell_exports(settings) if args.export else settings.value(args.get) + "\n")
 
 

@@ -39,7 +39,7 @@ if [ -z "${LOCK_STORE_URL:-}" ]; then
 fi
 # Browsers reach Rasa through the proxy: the widget talks to its page's own origin, which may open the
 # websocket; the per-address rate limits read the client's address from nginx's X-Forwarded-For.
-web_port=${WEB_PORT:-8000}
+web_port=$(.venv/bin/python -m clinic.config --get WEB_PORT)
 export RASA_CORS=${RASA_CORS:-"http://localhost:$proxy_port http://127.0.0.1:$proxy_port \
 https://localhost:$proxy_tls_port https://127.0.0.1:$proxy_tls_port http://localhost:$web_port http://127.0.0.1:$web_port"}
 export RASA_PUBLIC_URL=${RASA_PUBLIC_URL:-/}
