@@ -95,17 +95,12 @@ class TwilioSettings:
         return bool(self.account_sid and self.auth_token and self.number)
 
 
-# Stripped, and empty (or only spaces) means the default.
-_BLANK_IS_DEFAULT = (
-    "database_url", "tracker_store_url", "rasa_port", "rasa_url", "rasa_auth_token", "rasa_auth_token_file",
-    "rasa_public_url", "rasa_cors", "web_port", "web_max_body_bytes", "action_server_host",
-    "action_server_port", "action_endpoint_url", "action_server_token", "action_server_token_file",
-    "lock_store_url", "clinic_phone_region", "clinic_schedule_file", "reminder_hours_before", "smtp_url",
-    "email_from", "outbox_max_attempts", "outbox_claim_timeout_seconds", "worker_poll_seconds",
-    "waitlist_hold_minutes", "staff_secret_key", "twilio_account_sid", "twilio_auth_token", "twilio_number",
-    "twilio_webhook_url", "twilio_api_base_url", "twilio_timeout_seconds", "twilio_send_attempts",
-    "widget_session_secret", "rate_limit_store_url",
-)
+# Most values are stripped, and empty (or only spaces) means the default; these are read as given: a rate
+# limit that is empty is off (Rate.parse), MAX_REQUEST_BYTES must be a number.
+_AS_GIVEN = frozenset({
+    "rate_limit_per_sender", "rate_limit_per_ip", "rate_limit_unsigned_per_ip", "rate_limit_trusted_proxies",
+    "rest_channel", "max_request_bytes",
+})
 # Whole numbers above 0, else the default (a typo does not stop the console).
 _POSITIVE_OR_DEFAULT = (
     "staff_session_minutes", "staff_password_checks", "staff_inbox_refresh_seconds",
@@ -217,13 +212,11 @@ class Settings(BaseSettings):
         given = {name: environ[variable] for variable, name in _VARIABLES.items() if variable in environ}
         return cls(**given)
 
-    @validator(*_BLANK_IS_DEFAULT, pre=True)
+    @validator("*", pre=True)
     def _blank_is_default(cls, value: Any, field: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return field.get_default()
-        return value
+        if field.name in _AS_GIVEN or not isinstance(value, str):
+            return value
+        return value.strip() or field.get_default()
 
     @validator(*_POSITIVE_OR_DEFAULT, pre=True)
     def _positive_or_default(cls, value: Any, field: Any) -> Any:
