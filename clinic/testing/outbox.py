@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import os
 import subprocess
 import threading
 from email.message import Message
@@ -14,6 +13,7 @@ from typing import Dict, List, Optional
 import yaml
 from aiosmtpd.controller import Controller
 
+from clinic.config import child_environment
 from clinic.testing.booking import TEST_SCHEDULE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,8 @@ def clinic_file(directory: Path) -> Path:
 def worker_env(database_url: str, smtp_url: str, twilio_url: str, schedule_file: Path,
                **extra: str) -> Dict[str, str]:
     """The worker's environment: these stores and servers, the test Twilio account, `extra` last."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_", "REMINDER_"))}
+    ours = ("TWILIO_", "SMTP_", "REMINDER_")
+    env = {k: v for k, v in child_environment().items() if not k.startswith(ours)}
     env.update({
         "DATABASE_URL": database_url, "SMTP_URL": smtp_url, "CLINIC_EMAIL_FROM": EMAIL_FROM,
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "test-token",

@@ -8,7 +8,6 @@ HTTP API. `clinic(...)` runs the clinic's console script against the same databa
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import httpx
 from clinic.booking.handlers import sync_schedule
 from clinic.booking.schedule import load_schedule
 from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.config import child_environment
 from clinic.db.migrate import upgrade
 from clinic.testing.twilio_fake import message_form, signed_request
 
@@ -103,7 +103,7 @@ class RunningAssistant:
     @property
     def env(self) -> Dict[str, str]:
         """Environment both servers run with."""
-        env = dict(os.environ)
+        env = child_environment()
         env.update(
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_STORE_URL=self.tracker_store_url,
@@ -269,7 +269,7 @@ class RunningWebApp:
 
     def start(self, timeout: float = 60) -> RunningWebApp:
         """Start uvicorn and wait for /health."""
-        env = dict(os.environ)
+        env = child_environment()
         env.update(
             DATABASE_URL=f"sqlite:///{self.workdir / 'clinic.db'}",
             WEB_PORT=str(self.port),

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 
 import httpx
 
+from clinic.config import child_environment
 from clinic.testing.servers import BIN, ROOT, wait_until
 
 STAFF_SECRET_KEY = "supervised-staff-secret"
@@ -69,7 +70,7 @@ class SupervisedRun:
 
     def start(self) -> SupervisedRun:
         """Start the script (a new session, like a terminal's foreground job)."""
-        env = dict(os.environ)
+        env = child_environment()
         env.update(
             VAR_DIR=str(self.workdir),
             DATABASE_URL=f"sqlite:///{self.workdir / 'clinic.db'}",

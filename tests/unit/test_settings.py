@@ -15,12 +15,19 @@ TESTS_ONLY = {"TEST_POSTGRES_URL"}
 TABLE_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)` \| (.*) \|$")
 
 
+# clinic/testing/ starts the servers tests and benchmarks run: it builds child processes' environments
+# (the test run's own, with the test stores and ports over it), which is not reading a setting. It goes
+# through clinic.config.child_environment() today, but may handle an environment mapping as it needs.
+ENVIRONMENT_BUILDERS = ("clinic/testing/",)
+
+
 def test_only_the_settings_module_reads_the_environment():
     readers = sorted(
-        str(path.relative_to(ROOT))
+        name
         for folder in ("clinic", "actions")
         for path in (ROOT / folder).rglob("*.py")
-        if ENVIRONMENT_READS.search(path.read_text(encoding="utf-8"))
+        if not (name := str(path.relative_to(ROOT))).startswith(ENVIRONMENT_BUILDERS)
+        and ENVIRONMENT_READS.search(path.read_text(encoding="utf-8"))
     )
     assert readers == ["clinic/config.py"]
 
