@@ -233,6 +233,9 @@ def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
     return any(word in NEGATION_CUES for word in toks[mention.start:mention.end])
 
 
+POSTPOSED_NO = frozenset({"no", "nope", "nah", "none", "n", "x"})
+
+
 def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
     """The patient repeats the question's word, then says no: "pus? no", "bleeding? nope".
 
@@ -241,6 +244,8 @@ def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
     if mention.kind == Entity.LOCATION:
         return False
     after = toks[mention.end:mention.end + 2]
+    if after and after[0] in POSTPOSED_NO and (len(after) == 1 or after[1] in PUNCTUATION):
+        return mention.kind in ("red_flag", "fluid")  # a list of signs ticked off: "bleeding no, fever no"
     if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES):
         return False
     rest = " " + " ".join(toks[mention.end + 1:mention.end + 5]) + " "

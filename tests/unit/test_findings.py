@@ -534,7 +534,15 @@ def test_trade_words_voice_typing_and_everyday_signs(text, entity, value):
     assert (entity, value) in [(f.entity, f.value) for f in findings.read(text)]
 
 
-@pytest.mark.parametrize("text", ["it's agony, i can't touch it", "right i'm going now", "honestly me i think so"])
+@pytest.mark.parametrize("text", ["it's agony, i can't touch it", "right i'm going now",
+                                  "honestly me i think so"])
 def test_i_as_the_pronoun_is_no_eye(text):
     assert findings.location_from_text(text) is None
     assert findings.location_from_text("my i is sore") == "eye_area"
+
+
+def test_signs_ticked_off_one_by_one_are_denied():
+    text = "bleeding no, growing no, colour no, redness no, fever no, pain no, vision no"
+    assert findings.red_flags_from_text(text) == []
+    assert findings.red_flags_from_text("bleeding yes, fever no") == ["bleeding"]
+    assert findings.fluid_from_text("pus no") == "no"
