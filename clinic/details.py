@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from clinic.booking import money
 from clinic.booking.schedule import WEEKDAYS, ScheduleConfig, ScheduleFileError, parse_schedule, schedule_file
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 DETAIL_KEYS = ("name", "phone", "email", "address", "website")
 EMERGENCY_KEYS = ("doctor", "advice_line", "emergency_number", "emergency_department")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,7 @@ def today_words(schedule: ScheduleConfig, now: datetime) -> str:
 
 def price_words(pence: int, currency: str) -> str:
     """£60, £62.50."""
-    amount = f"{pence // 100}" + (f".{pence % 100:02d}" if pence % 100 else "")
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return money.price_words(pence, currency)
 
 
 def services_words(schedule: ScheduleConfig) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
 
+from clinic.booking import money
 from clinic.booking.schedule import ScheduleConfig
 
 Held = Set[Tuple[int, datetime]]
@@ -125,9 +126,7 @@ class Schedule:
 
     def price_text(self, service: ServiceInfo) -> str:
         """The price as patients read it (£60.00)."""
-        symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(self.currency, "")
-        amount = f"{service.price_pence // 100}.{service.price_pence % 100:02d}"
-        return f"{symbol}{amount}" if symbol else f"{amount} {self.currency}"
+        return money.price_text(service.price_pence, self.currency)
 
 
 class Problem(str, enum.Enum):
