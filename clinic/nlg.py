@@ -36,6 +36,20 @@ class ClinicResponses(TemplatedNaturalLanguageGenerator):
         return self.generate_from_slots(utter_action, tracker.current_slot_values(), output_channel, **values)
 
 
+def response_text(agent: Any, name: str) -> Optional[str]:
+    """The project's one lookup of a response's text in the loaded model's domain.
+
+    For the channels' and the HTTP guards' own replies: the first variant with a text, the clinic's values
+    in; None if the response is absent.
+    """
+    domain = getattr(agent, "domain", None)
+    variants = (getattr(domain, "responses", None) or {}).get(name) or []
+    for variant in variants:
+        if variant.get("text"):
+            return fill_clinic_details(agent, str(variant["text"]))
+    return None
+
+
 def fill_clinic_details(agent: Any, text: str) -> str:
     """A response text read straight from the domain (the channels' own replies), the clinic's values in."""
     generator = getattr(agent, "nlg", None)

@@ -1,4 +1,8 @@
-"""Client for Rasa's HTTP API (external events into a conversation), used by the staff console."""
+"""The project's one client for Rasa's HTTP API (external events into a conversation).
+
+`RasaClient` (async) is the staff console's; `post_events` (sync) sends a proactive message
+(clinic.channels.proactive). Both build the conversation's URL with `conversation_url`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,30 @@ from urllib.parse import quote
 import httpx
 
 from clinic.channels.identity import REST, output_channel_for
+
+
+def conversation_url(rasa_url: str, conversation_id: str, endpoint: str) -> str:
+    """URL of a conversation endpoint for an id such as `+44...` or `whatsapp:+44...`.
+
+    Rasa does not percent-decode the id in the path, so `+` and `:` stay as they are.
+    """
+    return f"{rasa_url.rstrip('/')}/conversations/{quote(conversation_id, safe='+:@')}/{endpoint}"
+
+
+def post_events(rasa_url: str, token: str, conversation_id: str, events: List[Dict[str, Any]],
+                params: Dict[str, str], timeout: float = 15.0) -> Dict[str, Any]:
+    """Append `events` to the conversation (synchronously); the tracker as Rasa answers it.
+
+    Raises `httpx.HTTPError` if Rasa is unreachable or refuses.
+    """
+    response = httpx.post(
+        conversation_url(rasa_url, conversation_id, "tracker/events"),
+        params={"token": token, **params},
+        json=events,
+        timeout=timeout,
+    )
+    response.raise_for_status()
+    return response.json()
 
 
 class RasaUnavailable(Exception):
@@ -25,8 +53,7 @@ class RasaClient:
         self.transport = transport
 
     def _url(self, sender_id: str, tail: str) -> str:
-        # Rasa does not percent-decode the id: SMS/WhatsApp ids (+44..., whatsapp:+44...) stay literal.
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='+:@')}/{tail}"
+        return conversation_url(self.base_url, sender_id, tail)
 
     async def _request(self, method: str, url: str, payload: Any, params: Dict[str, str]) -> Dict[str, Any]:
         params = {**params, "token": self.token}

@@ -11,20 +11,10 @@ from __future__ import annotations
 
 import time
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
-
-import httpx
 
 from clinic.channels.identity import TWILIO, output_channel_for
 from clinic.config import Settings, get_settings
-
-
-def conversation_url(rasa_url: str, conversation_id: str, endpoint: str) -> str:
-    """URL of a conversation endpoint for an id such as `+44...` or `whatsapp:+44...`.
-
-    Rasa does not percent-decode the id in the path, so `+` and `:` stay as they are.
-    """
-    return f"{rasa_url.rstrip('/')}/conversations/{quote(conversation_id, safe='+:@')}/{endpoint}"
+from clinic.rasa_api import post_events
 
 
 def send_bot_message(
@@ -46,12 +36,5 @@ def send_bot_message(
     event: Dict[str, Any] = {"event": "bot", "text": text, "timestamp": time.time()}
     if buttons:
         event["data"] = {"buttons": buttons}
-    response = httpx.post(
-        conversation_url(settings.rasa_url, conversation_id, "tracker/events"),
-        params={"token": settings.rasa_auth_token, "output_channel": "twilio",
-                "execute_side_effects": "true"},
-        json=[event],
-        timeout=timeout,
-    )
-    response.raise_for_status()
-    return response.json()
+    return post_events(settings.rasa_url, settings.rasa_auth_token, conversation_id, [event],
+                       {"output_channel": "twilio", "execute_side_effects": "true"}, timeout=timeout)

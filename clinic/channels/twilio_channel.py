@@ -69,7 +69,7 @@ from clinic.config import get_settings
 from clinic.contract import Entity, Intent
 from clinic.hardening.http import client_address
 from clinic.hardening.ratelimit import rate_limiter
-from clinic.nlg import fill_clinic_details
+from clinic.nlg import response_text
 from clinic.outbox.compose import MessagePolicy
 from clinic.rasa_adapter.server import agent_of
 
@@ -173,13 +173,10 @@ def domain_texts(agent: Any) -> ResponseTexts:
     """Look up a response's first text in the loaded model's domain (None if absent)."""
 
     def text_of(name: str) -> Optional[str]:
-        domain = getattr(agent, "domain", None)
-        variants = (domain.responses.get(name) if domain is not None else None) or []
-        for variant in variants:
-            if variant.get("text"):
-                return fill_clinic_details(agent, str(variant["text"]))
-        logger.error("Response %s is missing from the loaded model's domain (retrain?).", name)
-        return None
+        text = response_text(agent, name)
+        if text is None:
+            logger.error("Response %s is missing from the loaded model's domain (retrain?).", name)
+        return text
 
     return text_of
 

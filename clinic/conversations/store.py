@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, inspect
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect
 from sqlalchemy.engine import Engine
+
+from clinic.db.engine import make_engine
 
 metadata = MetaData()
 
@@ -26,13 +27,8 @@ events = Table(
 
 @lru_cache(maxsize=8)
 def tracker_engine(url: str) -> Engine:
-    """An engine on the tracker store (its own: Rasa owns that database's settings)."""
-    kwargs = {"future": True, "pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    return create_engine(url, **kwargs)
+    """An engine on the tracker store (its own: Rasa owns that database's settings, so no pragmas)."""
+    return make_engine(url, sqlite_pragmas=False, connect_timeout=None)
 
 
 def has_events_table(engine: Engine) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Dict, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -12,19 +13,22 @@ from sqlalchemy.orm import sessionmaker
 from clinic.config import get_settings
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One engine per database URL; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, *, sqlite_pragmas: bool = True, connect_timeout: Optional[int] = 5) -> Engine:
+    """The project's one engine factory (uncached; the clinic database's and the tracker store's).
+
+    SQLite gets a busy timeout and its file's folder, and with `sqlite_pragmas` foreign keys and WAL;
+    PostgreSQL fails fast after `connect_timeout` seconds (None: the driver's default).
+    """
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    kwargs = {"future": True, "pool_pre_ping": True}
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    elif url.startswith("postgresql"):
+    elif url.startswith("postgresql") and connect_timeout is not None:
         # A database that is down or unreachable fails fast, so the patient hears "please call" in time.
-        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["connect_args"] = {"connect_timeout": connect_timeout}
     engine = create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite") and sqlite_pragmas:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
@@ -34,6 +38,12 @@ def engine_for(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL; SQLite gets foreign keys, WAL and a busy timeout."""
+    return make_engine(url)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -26,7 +26,7 @@ from clinic.channels.identity import allowed_output_channels
 from clinic.config import Settings, get_settings
 from clinic.hardening import input_guard
 from clinic.hardening.ratelimit import rate_limiter
-from clinic.nlg import fill_clinic_details
+from clinic.nlg import response_text
 from clinic.rasa_adapter.server import agent_of
 
 logger = logging.getLogger(__name__)
@@ -76,11 +76,7 @@ def client_address(peer: str, forwarded_for: Optional[str], trusted_proxies: Lis
 
 
 def _response_text(app: Sanic, name: str) -> Optional[str]:
-    agent = agent_of(app)
-    domain = getattr(agent, "domain", None)
-    variants = (getattr(domain, "responses", None) or {}).get(name) or []
-    text = variants[0].get("text") if variants else None
-    return fill_clinic_details(agent, text) if text else None
+    return response_text(agent_of(app), name)
 
 
 def _bot_reply(app: Sanic, name: str, status: int, recipient: Optional[str] = None) -> HTTPResponse:

@@ -9,12 +9,13 @@ and any layer below it):
    imports Rasa only, so every layer may use it).
 2. db: `clinic.db`, the clinic database's base, engine and the booking tables booking/ and outbox/ share.
 3. domain: `clinic.booking`, `clinic.channels`, `clinic.conversations`, `clinic.staff`, `clinic.outbox`,
-   `clinic.privacy`, `clinic.details`, `clinic.nlg`, and the guards of clinic/hardening that the channels
+   `clinic.privacy`, `clinic.details`, `clinic.nlg`, `clinic.rasa_api` (the one client of Rasa's HTTP API,
+   which the proactive SMS and the console share), and the guards of clinic/hardening that the channels
    share with the Rasa server (`input_guard`, `ratelimit` with the lock store's URL in `stores`, `http`:
    the Twilio channel limits and reads client addresses as the HTTP guards do). Each package owns its
    tables (`models.py`); they import one another within this layer.
 4. Rasa's parts: `clinic.nlu`, `clinic.dialogue`, `clinic.hardening` (the processor, `clinic-rasa`,
-   the action server's door, the log masking), `clinic.tracker_store`, `clinic.rasa_api`.
+   the action server's door, the log masking), `clinic.tracker_store`.
 5. entry points: `clinic.web`, `clinic.cli`, `actions`, `clinic.schema` and `clinic.migrations` (every
    table, for Alembic), `clinic.testing` (the servers and fakes tests and benchmarks start).
 
@@ -44,12 +45,12 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("db", ("clinic.db",)),
     ("domain", (
         "clinic.booking", "clinic.channels", "clinic.conversations", "clinic.staff", "clinic.outbox",
-        "clinic.privacy", "clinic.details", "clinic.nlg",
+        "clinic.privacy", "clinic.details", "clinic.nlg", "clinic.rasa_api",
         "clinic.hardening.input_guard", "clinic.hardening.ratelimit", "clinic.hardening.http",
         "clinic.hardening.stores",
     )),
     ("rasa", (
-        "clinic.nlu", "clinic.dialogue", "clinic.hardening", "clinic.tracker_store", "clinic.rasa_api",
+        "clinic.nlu", "clinic.dialogue", "clinic.hardening", "clinic.tracker_store",
     )),
     ("entry points", ("clinic.web", "clinic.cli", "actions", "clinic.schema", "clinic.migrations",
                       "clinic.testing")),
