@@ -1,8 +1,9 @@
 """The clinic's Twilio client: proactive sending over the REST API (settings: clinic.config.TwilioSettings).
 
 Proactive messages (a staff reply, a booking confirmation) are sent here, never to an opted-out
-address, with a timeout per request and retries for failures that certainly sent nothing. The REST
-client is blocking, so `send_async` runs it in the default executor, off the event loop.
+address, with a timeout per request and retries (urllib3 `Retry` on the client's session: `SendRetry`)
+for failures that certainly sent nothing. The REST client is blocking, so `send_async` runs it in the
+default executor, off the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.util.retry import Retry
 
 from clinic.channels.repository import MessagingRepository
 from clinic.channels.sms_text import (
@@ -42,6 +44,54 @@ http_logger.setLevel(logging.WARNING)
 UNSUBSCRIBED_RECIPIENT = 21610
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAYBE_SENT = "maybe-sent"
+
+
+class SendRetry(Retry):
+    """urllib3's retry for Twilio's REST API: `attempts` in all, 0.5 s, 1 s, 2 s... between them.
+
+    Retried: a request that certainly never reached Twilio (connection refused, DNS, connect timeout) and
+    the answers in RETRYABLE_STATUS (Retry-After is not followed). Never retried: a read timeout or a
+    connection lost mid-request (Twilio may have accepted the message: retrying could text the patient
+    twice); the last answer is returned rather than raised.
+    """
+
+    def __init__(self, *args, sleep: Callable[[float], None] = time.sleep, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep_function = sleep
+
+    @classmethod
+    def for_attempts(cls, attempts: int, sleep: Callable[[float], None] = time.sleep) -> SendRetry:
+        """The retry for `attempts` attempts in all (TWILIO_ATTEMPTS), sleeping with `sleep`."""
+        retries = max(0, attempts - 1)
+        return cls(total=retries, connect=retries, read=False, status=retries, other=0, redirect=0,
+                   status_forcelist=RETRYABLE_STATUS, allowed_methods=frozenset({"POST"}),
+                   respect_retry_after_header=False, raise_on_status=False, raise_on_redirect=False,
+                   sleep=sleep)
+
+    def new(self, **kw):  # type: ignore[no-untyped-def]
+        """urllib3's copy for the next attempt, keeping the sleep function."""
+        retry = super().new(**kw)
+        retry.sleep_function = self.sleep_function
+        return retry
+
+    def get_backoff_time(self) -> float:
+        """0.5 s before the second attempt, then doubling (0 before the first)."""
+        return 0.5 * 2 ** (len(self.history) - 1) if self.history else 0.0
+
+    def sleep(self, response=None) -> None:  # type: ignore[no-untyped-def]
+        """Wait the backoff before the next attempt (Retry-After is not followed)."""
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            logger.warning("Twilio request failed (%s); retrying in %.1f s.", self.history[-1].error
+                           or f"HTTP {self.history[-1].status}", backoff)
+            self.sleep_function(backoff)
+
+
+def mount_retry(session: requests.Session, retry: Retry) -> None:
+    """Every adapter of `session` (https:// and http://) retries with `retry`."""
+    for adapter in session.adapters.values():
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            adapter.max_retries = retry
 
 
 class SendStatus(enum.Enum):
@@ -91,6 +141,9 @@ class TwilioSender:
             http_client = self._http_client or TwilioHttpClient(
                 timeout=self.settings.timeout, logger=http_logger
             )
+            session = getattr(http_client, "session", None)
+            if isinstance(session, requests.Session):
+                mount_retry(session, SendRetry.for_attempts(self.settings.attempts, self._sleep))
             client = Client(self.settings.account_sid, self.settings.auth_token, http_client=http_client)
             if self.settings.api_base_url:
                 client.api.base_url = self.settings.api_base_url.rstrip("/")
@@ -139,39 +192,33 @@ class TwilioSender:
         return result
 
     def _create_with_retries(self, address: str, body: str) -> tuple[SendStatus, Optional[str]]:
+        """One `messages.create`; the session's SendRetry retries what certainly sent nothing."""
         masked = mask_address(address)
-        for attempt in range(1, self.settings.attempts + 1):
-            try:
-                message = self._rest_client().messages.create(
-                    to=address, from_=self._sender_for(address), body=body
-                )
-                return SendStatus.SENT, message.sid
-            except TwilioRestException as error:
-                if error.code == UNSUBSCRIBED_RECIPIENT:
-                    logger.info("Twilio reports %s as unsubscribed: recording the opt-out.", masked)
-                    self._record_twilio_opt_out(address)
-                    return SendStatus.OPTED_OUT, None
-                if error.status not in RETRYABLE_STATUS:
-                    logger.error("Twilio refused a message to %s: HTTP %s, error %s.", masked,
-                                 error.status, error.code)
-                    return SendStatus.FAILED, None
-                reason = f"HTTP {error.status}"
-            except requests.exceptions.ConnectionError as error:
-                # The request never reached Twilio (connection refused, DNS, connect timeout): safe to retry.
-                reason = type(error).__name__
-            except requests.exceptions.Timeout:
-                # Twilio may have accepted it: retrying could text the patient twice.
-                logger.error("Twilio did not answer within %.0f s for %s; not retried (it may have "
-                             "been sent).", self.settings.timeout, masked)
-                return SendStatus.FAILED, MAYBE_SENT
-            except requests.exceptions.RequestException as error:
-                logger.error("Sending to %s failed: %s.", masked, type(error).__name__)
+        try:
+            message = self._rest_client().messages.create(
+                to=address, from_=self._sender_for(address), body=body
+            )
+            return SendStatus.SENT, message.sid
+        except TwilioRestException as error:
+            if error.code == UNSUBSCRIBED_RECIPIENT:
+                logger.info("Twilio reports %s as unsubscribed: recording the opt-out.", masked)
+                self._record_twilio_opt_out(address)
+                return SendStatus.OPTED_OUT, None
+            if error.status not in RETRYABLE_STATUS:
+                logger.error("Twilio refused a message to %s: HTTP %s, error %s.", masked,
+                             error.status, error.code)
                 return SendStatus.FAILED, None
-            if attempt < self.settings.attempts:
-                delay = 0.5 * 2 ** (attempt - 1)
-                logger.warning("Sending to %s failed (%s), attempt %d/%d; retrying in %.1f s.", masked,
-                               reason, attempt, self.settings.attempts, delay)
-                self._sleep(delay)
+        except requests.exceptions.ConnectionError:
+            # The request never reached Twilio (connection refused, DNS, connect timeout), every attempt.
+            pass
+        except requests.exceptions.Timeout:
+            # Twilio may have accepted it: retrying could text the patient twice.
+            logger.error("Twilio did not answer within %.0f s for %s; not retried (it may have "
+                         "been sent).", self.settings.timeout, masked)
+            return SendStatus.FAILED, MAYBE_SENT
+        except requests.exceptions.RequestException as error:
+            logger.error("Sending to %s failed: %s.", masked, type(error).__name__)
+            return SendStatus.FAILED, None
         logger.error("Sending to %s failed after %d attempts.", masked, self.settings.attempts)
         return SendStatus.FAILED, None
 

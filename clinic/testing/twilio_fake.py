@@ -9,7 +9,9 @@ HTTP on localhost for the real Rasa server (TWILIO_API_BASE_URL).
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,11 +20,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlencode
 
-from twilio.http import HttpClient
-from twilio.http.response import Response
+import requests
+import requests.adapters
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
+from urllib3 import HTTPConnectionPool, HTTPResponse
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 FORM = "application/x-www-form-urlencoded"
+_http_logger = logging.getLogger(__name__ + ".http")
+_http_logger.setLevel(logging.WARNING)
 
 
 def message_form(sender: str, body: Optional[str], **extra: str) -> Dict[str, str]:
@@ -119,22 +126,72 @@ class FakeTwilioApi:
             return [m["Body"] for m in self.messages if m["To"] == address]
 
 
-class FakeHttpClient(HttpClient):
-    """The twilio client's transport, answered by a `FakeTwilioApi`; records the timeouts used."""
+class _FakePool(HTTPConnectionPool):
+    """urllib3's connection pool with the wire replaced by a `FakeTwilioApi` (urllib3's retries still run).
+
+    A `requests` ConnectionError from the API's failures is a connection never made, a ReadTimeout an
+    answer that never came, as urllib3 reports them; other exceptions propagate as they are.
+    """
+
+    def __init__(self, api: FakeTwilioApi) -> None:
+        super().__init__("api.twilio.com", 443)
+        self.api = api
+
+    def _make_request(self, conn, method, url, body=None, headers=None, **kwargs):  # type: ignore[override]
+        path, _, query = url.partition("?")
+        if method.upper() == "GET":
+            to = parse_qs(query).get("To", [None])[0]
+            return self._answer(200, self.api.list_messages(to))
+        raw = body.decode() if isinstance(body, bytes) else (body or "")
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        try:
+            status, payload = self.api.create_message(form)
+        except requests.exceptions.ConnectionError as error:
+            raise NewConnectionError(conn, str(error)) from error
+        except requests.exceptions.ReadTimeout as error:
+            raise ReadTimeoutError(self, url, str(error)) from error
+        return self._answer(status, payload)
+
+    @staticmethod
+    def _answer(status: int, payload: Dict[str, Any]) -> HTTPResponse:
+        return HTTPResponse(body=io.BytesIO(json.dumps(payload).encode()), status=status,
+                            headers={"Content-Type": "application/json"}, preload_content=False)
+
+
+class _FakeAdapter(requests.adapters.HTTPAdapter):
+    """Sends every request to one `_FakePool` (the adapter's `max_retries` apply as on the wire)."""
+
+    def __init__(self, api: FakeTwilioApi) -> None:
+        super().__init__()
+        self.pool = _FakePool(api)
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):  # noqa: D102
+        return self.pool
+
+    def get_connection(self, url, proxies=None):  # noqa: D102
+        return self.pool
+
+
+class FakeHttpClient(TwilioHttpClient):
+    """The twilio client's own transport (a requests session), answered by a `FakeTwilioApi` in-process.
+
+    Records the timeouts used; retries mounted on `session` (clinic.channels.twilio_client.SendRetry) run
+    in urllib3 as they would against Twilio.
+    """
 
     def __init__(self, api: FakeTwilioApi, timeout: Optional[float] = None) -> None:
-        super().__init__(logger=None, is_async=False, timeout=timeout)
+        super().__init__(timeout=timeout, logger=_http_logger)
         self.api = api
         self.requests: List[Dict[str, Any]] = []
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, _FakeAdapter(api))
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
-        """Answer the twilio client's request from the fake API."""
+        """Record the request, then send it through the session to the fake API."""
         self.requests.append({"method": method, "url": url, "timeout": timeout or self.timeout})
-        if method.upper() == "GET":
-            return Response(200, json.dumps(self.api.list_messages((params or {}).get("To"))))
-        status, payload = self.api.create_message({k: str(v) for k, v in (data or {}).items()})
-        return Response(status, json.dumps(payload))
+        return super().request(method, url, params=params, data=data, headers=headers, auth=auth,
+                               timeout=timeout, allow_redirects=allow_redirects)
 
 
 class FakeTwilioServer:
