@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from clinic import lexicon
 from clinic.contract import DESCRIBING_ENTITIES, Entity, Fluid, Hardness, Location, RedFlag
@@ -344,7 +344,8 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         if not any(start == unsure.start for start, _ in answered):
             findings.append(Finding(unsure.start, unsure.end, UNSURE, UNSURE))
     findings = _told_not_asked(toks, findings, denied)
-    return _the_one_asked_about(toks, _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity))))
+    settled = _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
+    return _the_one_asked_about(toks, settled, clause_of)
 
 
 # "know if it's hard", "tell how hard", "say whether there's pus": the fact is wondered about, not told.
@@ -460,16 +461,24 @@ def read(text: str) -> List[Finding]:
 def _read(text: str) -> Tuple[Finding, ...]:
     """`read`, once per text: a form run reads one message for each slot, the safety and the screening."""
     toks = tokens(text)
+    return tuple(interpret(toks, _mentions(toks, misspelt_mentions)))
+
+
+Respeller = Callable[[Sequence[str], List[int]], List[Mention]]
+
+
+def _mentions(toks: Sequence[str], misspelt: Respeller) -> List[Mention]:
+    """The lexicon's phrases in `toks`, then what `misspelt` finds in the words they leave free."""
     exact = find_mentions(toks)
-    taken = [i for m in exact for i in range(m.start, m.end)]
-    return tuple(interpret(toks, exact + misspelt_mentions(toks, taken)))
+    return exact + misspelt(toks, [i for m in exact for i in range(m.start, m.end)])
 
 
 PLACING = frozenset({"on", "by", "under", "near", "in", "above", "below", "next", "beside", "at", "round",
                      "around"})
 
 
-def _the_one_asked_about(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
+def _the_one_asked_about(
+        toks: Sequence[str], found: List[Finding], clause_of: Sequence[int]) -> List[Finding]:
     """Of two bumps in two places, the one the patient says they ask about, with its own facts.
 
     "a hard dot under my eye and a spot on my chin, the chin one is the one i want to ask about" is
@@ -489,11 +498,6 @@ def _the_one_asked_about(toks: Sequence[str], found: List[Finding]) -> List[Find
             chosen = f
     if chosen is None:
         return found
-
-    clause, clause_of = 0, []
-    for word in toks:
-        clause += _breaks_clause(word)
-        clause_of.append(clause)
 
     def nearest_place(f: Finding) -> str:  # in its own clause first: "a hard one on my forehead"
         return min(places, key=lambda p: (clause_of[p.start] != clause_of[f.start], abs(p.start - f.start),
@@ -865,9 +869,7 @@ def red_flag_only_negated(text: str) -> bool:
     message denies something.
     """
     toks = tokens(text)
-    exact = find_mentions(toks)
-    taken = [i for m in exact for i in range(m.start, m.end)]
-    mentions = exact + fuzzy_mentions(toks, taken)
+    mentions = _mentions(toks, fuzzy_mentions)
     if any(f.entity == Entity.RED_FLAG for f in interpret(toks, mentions)):
         return False
     if any(m.kind == Entity.RED_FLAG for m in mentions):
@@ -878,10 +880,7 @@ def red_flag_only_negated(text: str) -> bool:
 
 def red_flag_mentioned(text: str) -> bool:
     """Whether any warning-sign words appear at all, stated, negated or asked."""
-    toks = tokens(text)
-    exact = find_mentions(toks)
-    taken = [i for m in exact for i in range(m.start, m.end)]
-    return any(m.kind == "red_flag" for m in exact + misspelt_mentions(toks, taken))
+    return any(m.kind == "red_flag" for m in _mentions(tokens(text), misspelt_mentions))
 
 
 def is_bare_unsure(text: str) -> bool:

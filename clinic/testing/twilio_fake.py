@@ -209,12 +209,7 @@ class FakeTwilioServer:
                 else:
                     to = (parse_qs(query).get("To") or [None])[0]
                     status, payload = 200, api.list_messages(to)
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._reply(status, payload)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
@@ -223,6 +218,9 @@ class FakeTwilioServer:
                     status, payload = 404, {"status": 404, "code": 20404, "message": "not found"}
                 else:
                     status, payload = api.create_message(form)
+                self._reply(status, payload)
+
+            def _reply(self, status: int, payload: Any) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
