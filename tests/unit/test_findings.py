@@ -546,3 +546,36 @@ def test_signs_ticked_off_one_by_one_are_denied():
     assert findings.red_flags_from_text(text) == []
     assert findings.red_flags_from_text("bleeding yes, fever no") == ["bleeding"]
     assert findings.fluid_from_text("pus no") == "no"
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("she can't open her eye properly, it's gone so puffy", "swollen_eye"),  # the negation is the sign
+    ("can barely open my left eye this morning", "swollen_eye"),
+    ("wasn't there last month and now it's massive", "fast_growth"),
+    ("he has reduced vision on that side", "vision_changes"),
+])
+def test_signs_said_around_a_negation_or_a_comparison(text, flag):
+    assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("little hard thing by my nose, it just won't pop", "no"),
+    ("they dont pop however hard i try", "no"),
+    ("nothing when i press it", "no"),
+    ("no idea, not pressed it", "unsure"),
+    ("not sure anything's come out", "unsure"),
+])
+def test_what_comes_out_when_pressed(text, value):
+    assert findings.fluid_from_text(text) == value
+
+
+@pytest.mark.parametrize("text", ["i won't pop it, promise", "i dont pop them anymore"])
+def test_the_patient_not_popping_says_nothing_of_the_fluid(text):
+    assert findings.fluid_from_text(text) is None
+
+
+@pytest.mark.parametrize("text, place", [("a white dot on me back", "body"), ("two on me hand", "body"),
+                                         ("ay up", None), ("bleeding - no. eye - fine", None)])
+def test_dialect_owners_and_greetings(text, place):
+    assert findings.location_from_text(text) == place
+    assert findings.red_flags_from_text(text) == []
