@@ -212,6 +212,9 @@ REFINES = {
     ),
     Intent.ASK_OPENING_HOURS: frozenset({Intent.BOOK_APPOINTMENT}),
     Intent.ASK_LOCATION: frozenset({Intent.BOOK_APPOINTMENT}),
+    # Not in the contract: a typed day or time ("anything after 5 tomorrow?") starts a booking exactly as
+    # book_appointment does (data/rules/booking.yml), so it scores as the booking request it is.
+    Intent.CHOOSE_TIME: frozenset({Intent.BOOK_APPOINTMENT}),
 }
 
 

@@ -137,3 +137,5 @@ def test_a_refining_intent_scores_as_the_label_it_refines_and_nothing_else():
     assert as_labelled("ask_cancer", "ask_what_is_milia") == "ask_what_is_milia"
     assert as_labelled("ask_opening_hours", "out_of_scope") == "ask_opening_hours"  # a real miss stays one
     assert as_labelled("ask_who", "ask_who") == "ask_who" and as_labelled(None, "greet") == "None"
+    assert as_labelled("choose_time", "book_appointment") == "book_appointment"  # starts the same booking
+    assert as_labelled("choose_time", "inform") == "choose_time"
