@@ -295,7 +295,7 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     hardness or fluid mentioned in its clause ("dunno about pus" = fluid unsure); alone it stays
     a bare UNSURE finding that only the question asked can place.
     """
-    mentions = sorted(mentions, key=lambda m: m.start)
+    mentions = _out_of_sight(toks, sorted(mentions, key=lambda m: m.start))
     owner = {i: m.kind for m in mentions for i in range(m.start, m.end)}
     clause, clause_of = 0, []
     for word in toks:
@@ -346,6 +346,43 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     findings = _told_not_asked(toks, findings, denied)
     settled = _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
     return _the_one_asked_about(toks, settled, clause_of)
+
+
+# "a spot on his back he can't see": the place, then who can't see it, is why someone else is looking.
+BARE_SIGHT = (("can", "not", "see"), ("cannot", "see"))
+OUT_OF_SIGHT = frozenset({Location.BODY, Location.OTHER})  # the back, the scalp, behind the ear
+SEERS = frozenset({"i", "he", "she", "they", "you", "we"})
+RELATIVE = frozenset({"that", "which"})
+SEEN_OBJECT = frozenset({"it", "them", "myself", "himself", "herself", "themselves"})
+# The one-word names of the eye (data/lookups/words.yml word.eye), and sight itself.
+EYE_WORDS = frozenset(
+    w for phrase in lexicon.read_lookups().get("word.eye", ()) if " " not in phrase for w in tokens(phrase)
+) | {"vision", "sight", "eyesight"}
+
+
+def _out_of_sight(toks: Sequence[str], mentions: List[Mention]) -> List[Mention]:
+    """Drop "can't see" said of the bump itself: right after a place nobody sees on their own skin.
+
+    "my husband has a spot on his back he can't see, I'm looking at it for him" tells why someone else is
+    looking, not trouble seeing. Only that shape: "on my back and I can't see", "can't see properly", any
+    eye word or "can hardly see" keep the red flag.
+    """
+    if any(w in EYE_WORDS for w in toks):
+        return mentions
+    ends = {m.end for m in mentions if m.kind == Entity.LOCATION and m.value in OUT_OF_SIGHT}
+
+    def of_the_bump(m: Mention) -> bool:
+        words = tuple(toks[m.start:m.end])
+        if m.kind != Entity.RED_FLAG or m.value != RedFlag.VISION_CHANGES or words not in BARE_SIGHT:
+            return False
+        at = m.start - 1
+        if at < 0 or toks[at] not in SEERS:
+            return False
+        at -= 1 if at > 0 and toks[at - 1] in RELATIVE else 0
+        after = toks[m.end] if m.end < len(toks) else "."
+        return at in ends and (after in PUNCTUATION or after in SEEN_OBJECT)
+
+    return [m for m in mentions if not of_the_bump(m)]
 
 
 # "know if it's hard", "tell how hard", "say whether there's pus": the fact is wondered about, not told.

@@ -177,6 +177,10 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if intent in ("deny", "affirm") and describes and not asks_something(text):  # "nay nowt in it"
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "a yes or no with a fact")
+    # "where my glasses sit on my nose": a place, not a request unrelated to the clinic
+    if intent == Intent.OUT_OF_SCOPE and describes and not asks_something(text):
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "a fact about the bump is in scope")
     if intent == "ask_self_extract" and _asks_the_clinic(text):  # "will you use a needle or a blade"
         return Decision("ask_extraction_procedure", confidence, "asked of the clinic")
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):

@@ -579,3 +579,46 @@ def test_the_patient_not_popping_says_nothing_of_the_fluid(text):
 def test_dialect_owners_and_greetings(text, place):
     assert findings.location_from_text(text) == place
     assert findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("there's a lump on my wife's back she can't see, so I'm checking it", False),
+    ("spot on my back that i cant see", False),
+    ("a bump on my scalp and i can't see", True),  # a new clause: her sight
+    ("lump on my back i can't see properly", True),
+    ("bump on my cheek, i cannot see", True),
+])
+def test_not_seeing_a_bump_out_of_sight_is_no_vision_trouble(text, flagged):
+    assert ("vision_changes" in findings.red_flags_from_text(text)) is flagged
+
+
+@pytest.mark.parametrize("text, entity, value", [
+    ("it feels like a grain of salt under there", "hardness", "hard"),
+    ("little thing like a sesame seed", "hardness", "hard"),
+    ("press it and it doesn't give", "hardness", "hard"),
+    ("kinda bouncy", "hardness", "soft"),
+    ("zilch", "fluid", "no"),
+    ("nothing emerges when pressed", "fluid", "no"),
+    ("it's never wept or anything", "fluid", "no"),
+    ("never tried pressing", "fluid", "unsure"),
+    ("by my sideburn", "location", "cheek"),
+])
+def test_touch_words_and_landmarks(text, entity, value):
+    assert {(f.entity, f.value) for f in findings.read(text)} >= {(entity, value)}
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("my vision's gone funny on that side", "vision_changes"),
+    ("achy and hot, like i have flu", "fever"),
+    ("the pain is really intense", "severe_pain"),
+    ("sore as hell", "severe_pain"),
+    ("it's turned kind of red and purple", "colour_change"),
+    ("her eye's big and puffy", "swollen_eye"),
+])
+def test_everyday_red_flags_of_set_m_s_kinds(text, flag):
+    assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text", ["hard to say", "your guess is as good as mine"])
+def test_not_knowing_in_new_words_is_unsure(text):
+    assert [f.entity for f in findings.read(text)] == ["unsure"]

@@ -210,3 +210,15 @@ def test_a_tool_question_asked_of_the_clinic_is_about_the_procedure():
     assert decided("ask_self_extract", "do you use a needle or a lancet", 0.9) == "ask_extraction_procedure"
     assert decided("ask_self_extract", "can i use a needle myself", 0.9) is None
     assert decided("ask_self_extract", "can my mum take it out with tweezers", 0.9) is None
+
+
+def test_a_fact_about_the_bump_is_in_scope():
+    assert decided("out_of_scope", "just where my sunglasses sit on my nose", 0.99) == INFORM
+    assert decided("out_of_scope", "do you sell sunglasses that sit on my nose?", 0.99) is None  # asked
+    assert decided("out_of_scope", "how do i renew my passport", 0.99) is None  # no fact
+
+
+@pytest.mark.parametrize("text", ["I'm afraid not", "everything else is fine, just the spot",
+                                  "none of the above"])
+def test_sweeping_denials_answer_the_screening_question(text):
+    assert findings.screening_answer(text) == "none"
