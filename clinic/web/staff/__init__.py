@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,10 +30,22 @@ from clinic.conversations.store import tracker_engine
 from clinic.db.engine import engine_for, session_factory
 from clinic.masking import mask_text
 from clinic.rasa_api import RasaClient
+from clinic.staff.console import StaffConsole
 from clinic.staff.throttle import SignInThrottle
 from clinic.web.limits import BodySizeLimit
-from clinic.web.staff import bookings, calendars, notes, review, views
-from clinic.web.staff.security import BASE, protected
+from clinic.web.staff import (
+    admin,
+    bookings,
+    calendars,
+    conversations,
+    erasure,
+    handoff,
+    insights,
+    notes,
+    review,
+    sign_in,
+)
+from clinic.web.staff.security import BASE
 from clinic.web.staff.settings import StaffSettings
 
 logger = logging.getLogger(__name__)
@@ -126,21 +137,12 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     """Build the console (settings from the environment unless given)."""
     settings = settings or get_settings().staff()
     routes = [
-        Route("/login", views.login_page, methods=["GET"]),
-        Route("/login", views.login, methods=["POST"]),
-        Route("/logout", protected(views.logout), methods=["POST"]),
-        Route("/", protected(views.home), methods=["GET"]),
-        Route("/conversations", protected(views.conversations), methods=["GET"]),
-        Route("/conversations/{key}", protected(views.conversation), methods=["GET"]),
-        Route("/conversations/{key}/reply", protected(views.reply), methods=["POST"]),
-        Route("/conversations/{key}/take-over", protected(views.take_over), methods=["POST"]),
-        Route("/conversations/{key}/hand-back", protected(views.hand_back), methods=["POST"]),
-        Route("/conversations/{key}/clear-urgent", protected(views.clear_urgent), methods=["POST"]),
-        Route("/conversations/{key}/erase", protected(views.erase, admin=True), methods=["POST"]),
-        Route("/inbox", protected(views.inbox), methods=["GET"]),
-        Route("/insights", protected(views.insights), methods=["GET"]),
-        Route("/audit", protected(views.audit_log, admin=True), methods=["GET"]),
-        Route("/export/conversations.csv", protected(views.export_csv, admin=True), methods=["GET"]),
+        *sign_in.routes(),
+        *conversations.routes(),
+        *handoff.routes(),
+        *erasure.routes(),
+        *insights.routes(),
+        *admin.routes(),
         *bookings.routes(),
         *review.routes(),
         *notes.routes(),
@@ -161,6 +163,8 @@ def staff_app(settings: Optional[StaffSettings] = None) -> Starlette:
     app.state.index = ConversationIndex(tracker_engine(settings.tracker_store_url), app.state.db,
                                         settings.secret_key)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
+    app.state.console = StaffConsole(app.state.db, app.state.index, app.state.conversations, app.state.rasa,
+                                     settings.secret_key, settings.database_url)
     app.state.templates = _templates()
     app.state.intents = domain_intents()
     return app

@@ -18,8 +18,8 @@ from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.contract import BookingStatus
 from clinic.privacy import mask_contact
 from clinic.web.staff import calendar
+from clinic.web.staff.pages import fresh_index, key_of, record, render
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
-from clinic.web.staff.views import fresh_index, key_of, record, render
 
 NOTICES = {
     BookingStatus.ATTENDED: "Marked as attended.",

@@ -20,8 +20,8 @@ from clinic.booking import handlers
 from clinic.booking.unit_of_work import unit_of_work_factory
 from clinic.outbox.calendar import Venue
 from clinic.staff.calendar_feeds import PAST_DAYS, CalendarFeedRepository, feed_ics
+from clinic.web.staff.pages import record, render
 from clinic.web.staff.security import BASE, StaffContext, anonymous_log, client_ip, protected, refuse
-from clinic.web.staff.views import record, render
 
 NOTICES = {"revoked": "The feed is revoked: its URL no longer works."}
 

@@ -10,8 +10,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from clinic.conversations.notes import MAX_NOTE, NotesRepository, clean_tag
+from clinic.web.staff.pages import find_sender, record
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
-from clinic.web.staff.views import find_sender, record
 
 
 def repository(request: Request) -> NotesRepository:

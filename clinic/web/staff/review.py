@@ -11,8 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from clinic.conversations.labels import LabelRepository
 from clinic.conversations.summary import PATIENT_NAME_SLOT, parse_data
+from clinic.web.staff.pages import fresh_index, key_of, record, render
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
-from clinic.web.staff.views import fresh_index, key_of, record, render
 
 SHOW = ("open", "labelled", "all")
 NOTICES = {
