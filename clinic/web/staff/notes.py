@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from clinic.conversations.notes import MAX_NOTE, NotesRepository, clean_tag
-from clinic.web.staff.pages import find_sender, record
+from clinic.web.staff.pages import find_sender, no_such_conversation, record
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
 
 
@@ -24,8 +24,7 @@ async def _conversation(request: Request, staff: StaffContext, action: str):  # 
     key = request.path_params["key"]
     sender = await find_sender(request, key)
     if sender is None:
-        return key, None, refuse(request, action, "There is no such conversation.", staff.user.username,
-                                 target=key[:128], status=404)
+        return key, None, no_such_conversation(request, staff, action, key)
     return key, sender, f"{BASE}/conversations/{key}"
 
 

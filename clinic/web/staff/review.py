@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from clinic.conversations.labels import LabelRepository
 from clinic.conversations.summary import PATIENT_NAME_SLOT, parse_data
+from clinic.staff.console import page_number
 from clinic.web.staff.pages import fresh_index, key_of, record, render
 from clinic.web.staff.security import BASE, StaffContext, protected, refuse
 
@@ -31,7 +32,7 @@ async def review(request: Request, staff: StaffContext) -> Response:
     await fresh_index(request)
     params = request.query_params
     show = params.get("show") if params.get("show") in SHOW else "open"
-    wanted = int(params["page"]) if params.get("page", "").isdigit() and len(params["page"]) < 7 else 1
+    wanted = page_number(params.get("page"))
     items, found, page = await run_in_threadpool(lambda: _labels(request).page(show, wanted))
     record(request, staff, "view review", detail=f"{show}, page {page}, {len(items)} shown")
     return render(
