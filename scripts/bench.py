@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from clinic.config import child_environment  # noqa: E402
-from clinic.testing.servers import API_TOKEN, RunningAssistant, free_port, wait_until  # noqa: E402
+from clinic.testing.servers import API_TOKEN, RunningAssistant, free_port, stop_process, wait_until  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -215,8 +215,7 @@ def run_stock(args: argparse.Namespace) -> Dict:
         return measure("stock", f"http://127.0.0.1:{port}/webhooks/rest/webhook", [process.pid],
                        STOCK_FLOWS, args)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process, timeout=30)
         if not os.environ.get("BENCH_STOCK_DIR"):
             shutil.rmtree(project, ignore_errors=True)
 

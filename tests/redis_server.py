@@ -15,6 +15,8 @@ from typing import Iterator
 
 import redis
 
+from clinic.testing.servers import stop_process
+
 
 def check_server(url: str) -> None:
     """Ping once; raise with a clear message if the server is unusable."""
@@ -49,5 +51,4 @@ def private_server() -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process, timeout=30)

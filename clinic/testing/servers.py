@@ -49,6 +49,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_until(check, timeout: float, what: str, alive=lambda: True) -> None:
     """Poll `check()` until it returns truthy or `timeout` seconds pass (or `alive()` fails)."""
     deadline = time.monotonic() + timeout
@@ -191,12 +201,7 @@ class RunningAssistant:
     def _stop(self, process: Optional[subprocess.Popen]) -> None:
         if process is None or process not in self.processes:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         self.processes.remove(process)
 
     def _alive(self) -> bool:
@@ -298,11 +303,7 @@ class RunningWebApp:
     def stop(self) -> None:
         """Stop uvicorn."""
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            stop_process(self.process)
             self.process = None
 
     def log(self) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clinic.testing.servers import ROOT, free_port
+from clinic.testing.servers import ROOT, free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -80,8 +80,7 @@ def test_in_production_plain_http_is_redirected_and_only_the_public_paths_are_se
                      "/webhook"):
             assert httpx.post(tls + path, verify=False, timeout=5).status_code == 404, path
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=30)
+        stop_process(nginx, timeout=30)
 
 
 @pytest.mark.parametrize("origin", ['https://x.example" 1; default 1; "', "https://x.example/path", "*", ""])

@@ -9,7 +9,7 @@ from typing import Dict, Iterator
 
 import httpx
 
-from clinic.testing.servers import BIN, ROOT, RunningAssistant, free_port, wait_until
+from clinic.testing.servers import BIN, ROOT, RunningAssistant, free_port, stop_process, wait_until
 
 
 @contextmanager
@@ -30,12 +30,7 @@ def modelless_rasa(workdir: Path, **env: str) -> Iterator[str]:
                    300, "Rasa server (no model)", lambda: process.poll() is None)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def process_command_lines() -> Dict[int, str]:
