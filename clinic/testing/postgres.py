@@ -45,6 +45,15 @@ class PrivateServer:
         """Start the stopped server again on the same port, with its data."""
         subprocess.run([str(SCRIPT), "resume", self.directory], capture_output=True, check=True, timeout=120)
 
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        """The server stopped for the block (a "database down" test), resumed after it, also on failure."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.resume()
+
 
 @contextmanager
 def stoppable_server() -> Iterator[PrivateServer]:

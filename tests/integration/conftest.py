@@ -23,6 +23,18 @@ def clinic_db(request, tmp_path):
 
 
 @pytest.fixture(scope="module")
+def own_postgres():
+    """A PostgreSQL server of the test module's own, so that it can be stopped without harming other tests.
+
+    `with own_postgres.down():` stops it for the block and resumes it after (same port, same data).
+    """
+    from clinic.testing.postgres import stoppable_server
+
+    with stoppable_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium driven by Playwright (see tests/integration/browser.py).
 

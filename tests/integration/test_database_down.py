@@ -7,7 +7,7 @@ back, bookings made before are still there and booking works again, without rest
 
 import pytest
 
-from clinic.testing.postgres import fresh_database, stoppable_server
+from clinic.testing.postgres import fresh_database
 from clinic.testing.servers import RunningAssistant
 from tests.integration.chat import book_first_free_time, listed, new_sender, screened, texts, time_payloads
 
@@ -17,15 +17,8 @@ CALL_US = "can't reach our booking system right now"
 
 
 @pytest.fixture(scope="module")
-def database_server():
-    """A PostgreSQL server of this module's own, so that it can be stopped without harming other tests."""
-    with stoppable_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def assistant_on_postgres(database_server, tmp_path_factory, fake_twilio):
-    with fresh_database(database_server.url) as url:
+def assistant_on_postgres(own_postgres, tmp_path_factory, fake_twilio):
+    with fresh_database(own_postgres.url) as url:
         running = RunningAssistant(
             workdir=tmp_path_factory.mktemp("assistant-pg"), clinic_database=url,
             extra_env={"TWILIO_API_BASE_URL": fake_twilio.url},
@@ -43,7 +36,7 @@ def book(assistant, sender):
     return reference, day
 
 
-def test_database_down_then_back(assistant_on_postgres, database_server):
+def test_database_down_then_back(assistant_on_postgres, own_postgres):
     assistant = assistant_on_postgres
     before, day = book(assistant, new_sender("dbdown"))
     assert before in listed(assistant, day)
@@ -54,8 +47,7 @@ def test_database_down_then_back(assistant_on_postgres, database_server):
     offered = time_payloads(reply)
     assert offered, texts(reply)
 
-    database_server.stop()
-    try:
+    with own_postgres.down():
         # Booking from the start: a clear "please call", never silence, no time offered.
         fresh = new_sender("dbdown")
         reply = assistant.say(fresh, "can I book an appointment?")
@@ -83,8 +75,6 @@ def test_database_down_then_back(assistant_on_postgres, database_server):
         assert "squeez" in reply.lower() and CALL_US not in reply
         reply = texts(assistant.say(patient, "yes, I'd like to book"))  # the assessment's offer
         assert CALL_US in reply, reply
-    finally:
-        database_server.resume()
 
     # Back up: the booking made before is still there, and booking works again in the same process.
     assert before in listed(assistant, day)

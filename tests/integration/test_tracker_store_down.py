@@ -7,7 +7,7 @@ unavailable, nothing is stored, and once the database is back the conversation c
 
 import pytest
 
-from clinic.testing.postgres import fresh_database, stoppable_server
+from clinic.testing.postgres import fresh_database
 from clinic.testing.servers import RunningAssistant
 from tests.integration.chat import new_sender, texts
 
@@ -17,15 +17,8 @@ UNAVAILABLE = "unavailable right now"
 
 
 @pytest.fixture(scope="module")
-def tracker_server():
-    """A PostgreSQL server of this module's own, so that it can be stopped without harming other tests."""
-    with stoppable_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def assistant_on_postgres_tracker(tracker_server, tmp_path_factory):
-    with fresh_database(tracker_server.url) as url:
+def assistant_on_postgres_tracker(own_postgres, tmp_path_factory):
+    with fresh_database(own_postgres.url) as url:
         running = RunningAssistant(
             workdir=tmp_path_factory.mktemp("tracker-pg"), extra_env={"TRACKER_STORE_URL": url},
         ).start()
@@ -35,18 +28,15 @@ def assistant_on_postgres_tracker(tracker_server, tmp_path_factory):
             running.stop()
 
 
-def test_tracker_store_down_then_back(assistant_on_postgres_tracker, tracker_server):
+def test_tracker_store_down_then_back(assistant_on_postgres_tracker, own_postgres):
     assistant = assistant_on_postgres_tracker
     patient = new_sender("trackerdown")
     assert "hard" in texts(assistant.say(patient, "I have a white bump"))
 
-    tracker_server.stop()
-    try:
+    with own_postgres.down():
         reply = texts(assistant.say(patient, "it's hard"))
         assert UNAVAILABLE in reply, reply
         assert "not a diagnosis" not in reply.lower()  # not started again as a new conversation
-    finally:
-        tracker_server.resume()
 
     # Back: the same conversation, the triage's next question; the turn during the outage was not stored.
     reply = texts(assistant.say(patient, "it's hard"))
