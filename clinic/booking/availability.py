@@ -41,6 +41,11 @@ class ServiceInfo:
         """How long the appointment lasts."""
         return timedelta(minutes=self.duration_minutes)
 
+    @property
+    def online(self) -> bool:
+        """Bookable online: someone offers it."""
+        return bool(self.practitioner_ids)
+
 
 @dataclass(frozen=True)
 class PractitionerInfo:
@@ -220,6 +225,17 @@ def in_window(schedule: Schedule, start: datetime, window: Optional[str]) -> boo
     return begin <= schedule.local(start).time() < end
 
 
+def day_problem(schedule: Schedule, day: date, now: datetime) -> Optional[Problem]:
+    """Why nothing can be booked on the whole (local) day, if so: past, too far ahead, or closed."""
+    if day < schedule.local(now).date():
+        return Problem.PAST
+    if day > schedule.last_day(now):
+        return Problem.TOO_FAR
+    if schedule.is_closed(day):
+        return Problem.CLOSED
+    return None
+
+
 def check(
     schedule: Schedule, service: ServiceInfo, start: datetime, now: datetime, held: Held
 ) -> Verdict:
@@ -227,10 +243,9 @@ def check(
     local = schedule.local(start)
     if start <= now:
         return Verdict(start, Problem.PAST)
-    if local.date() > schedule.last_day(now):
-        return Verdict(start, Problem.TOO_FAR)
-    if schedule.is_closed(local.date()):
-        return Verdict(start, Problem.CLOSED)
+    problem = day_problem(schedule, local.date(), now)  # a day before today's start is past, caught above
+    if problem is not None:
+        return Verdict(start, problem)
     if not fits_opening(schedule, service, start):
         return Verdict(start, Problem.OUTSIDE_HOURS)
     if not on_grid(schedule, start):

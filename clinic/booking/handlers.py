@@ -9,26 +9,37 @@ the same transaction (`uow.outbox`), so a message exists exactly when the change
 Double booking: `book` and `reschedule_booking` insert the practitioner's held cells in the same
 transaction as the booking; the database's primary key on (practitioner, cell) lets only one of two
 racing transactions commit, and the loser gets `SlotTaken` ("that time was just taken").
+
+Rules: every booking rule is decided here (or in the pure `availability` it calls), never again in an
+action: who may book, move or wait online (`needs_doctor_first`, `may_join_waitlist`, ...), which
+bookings can still change (`why_unchangeable`), whether a time or a day can be booked (`check_time`,
+`day_request`) and which times to offer instead (`TimeHint`, `instead_of`, `times_to_offer`). The
+actions turn the typed results into responses.
+
+Cancelling: a patient's cancellation, the clinic's and an X to a reminder all go through `_cancel` (the
+time freed and offered to the waitlist, the reminder withdrawn).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from sqlalchemy.exc import IntegrityError
 
 from clinic.booking import availability
-from clinic.booking.availability import FreeTime, Problem, Schedule, ServiceInfo, Verdict
+from clinic.booking.availability import FreeTime, Held, Problem, Schedule, ServiceInfo, Verdict
 from clinic.booking.contact import Contact, InvalidContact, parse_contact
 from clinic.booking.reference import find_reference, new_reference
 from clinic.booking.schedule import ScheduleConfig
-from clinic.booking.unit_of_work import UnitOfWorkFactory
-from clinic.contract import STANDING_STATUSES, BookingStatus, ReminderAnswer, Slot
+from clinic.booking.time_hint import HintKind, TimeHint
+from clinic.booking.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWorkFactory
+from clinic.contract import STANDING_STATUSES, BookingStatus, ReminderAnswer, Slot, TriageResult
 from clinic.db.booking import Booking
-from clinic.db.outbox import REMINDER_REPLIES
+from clinic.db.outbox import REMINDER_REPLIES, OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
 
 logger = logging.getLogger(__name__)
@@ -57,21 +68,39 @@ class SlotUnavailable(BookingError):
         super().__init__(verdict.problem.value if verdict.problem else "unavailable")
         self.verdict = verdict
 
+    @property
+    def instead(self) -> TimeHint:
+        """What to offer instead: the time went for another reason (schedule, notice), so the earliest."""
+        return TimeHint.earliest()
+
 
 class SlotTaken(SlotUnavailable):
     """That time was just taken by someone else."""
+
+    @property
+    def instead(self) -> TimeHint:
+        """What to offer instead: the free times nearest the one just taken."""
+        return TimeHint.near(self.verdict.start)
 
 
 class BookingNotFound(BookingError):
     """No booking with that reference and contact (the two are never told apart)."""
 
 
-class BookingNotChangeable(BookingError):
-    """The booking is cancelled, attended, no-show or already past."""
+class Unchangeable(str, enum.Enum):
+    """Why a booking can no longer be cancelled or moved by the patient."""
 
-    def __init__(self, booking: BookingView) -> None:
+    CANCELLED = "cancelled"
+    PAST = "past"  # its time has come, or it was attended or missed
+
+
+class BookingNotChangeable(BookingError):
+    """The booking is cancelled, attended, no-show or already past (`reason` says which)."""
+
+    def __init__(self, booking: BookingView, reason: Optional[Unchangeable] = None) -> None:
         super().__init__(booking.status)
         self.booking = booking
+        self.reason = reason  # None: refused for the clinic's own reasons (marking, cancelling as the clinic)
 
 
 @dataclass(frozen=True)
@@ -185,15 +214,104 @@ def current_schedule(uow_factory: UnitOfWorkFactory) -> Schedule:
         return uow.bookings.schedule()
 
 
+def online_services(schedule: Schedule) -> List[ServiceInfo]:
+    """The services patients can book online, in the clinic's order."""
+    return [service for service in schedule.services.values() if service.online]
+
+
+def online_service(schedule: Schedule, code: Optional[str]) -> Optional[ServiceInfo]:
+    """The service with this code, if patients can book it online."""
+    service = schedule.services.get(code or "")
+    return service if service is not None and service.online else None
+
+
 def _service(schedule: Schedule, code: str) -> ServiceInfo:
-    service = schedule.services.get(code)
-    if service is None or not service.practitioner_ids:
+    service = online_service(schedule, code)
+    if service is None:
         raise UnknownService(code)
     return service
 
 
-def _held_around(uow, schedule: Schedule, first: date, last: date, now: datetime,  # noqa: ANN001,ANN202
-                 except_booking_id=None):
+# --- who may book, move and wait online -------------------------------------------------------
+
+# A waitlist entry waits at most this many days from today (the booking horizon caps it too).
+MAX_WAITLIST_DAYS = 60
+
+
+def needs_doctor_first(triage_result: Optional[str], red_flags: Optional[Sequence[str]] = None) -> bool:
+    """An urgent triage or a red flag: no booking, move or waitlist online (cancelling stays possible)."""
+    return triage_result == TriageResult.URGENT or bool(red_flags)
+
+
+def may_join_waitlist(
+    service_code: Optional[str], triage_result: Optional[str], red_flags: Optional[Sequence[str]] = None
+) -> bool:
+    """The waitlist is for the service being booked (so one is chosen), and not before a doctor."""
+    return bool(service_code) and not needs_doctor_first(triage_result, red_flags)
+
+
+def waitlist_offered(rescheduling: Optional[str]) -> bool:
+    """Whether "no time suits" offers the waitlist: not while moving a booking (it keeps its time)."""
+    return not rescheduling
+
+
+def waitlist_days_ok(days: int) -> bool:
+    """A waitlist entry waits 1 to MAX_WAITLIST_DAYS days."""
+    return 1 <= days <= MAX_WAITLIST_DAYS
+
+
+def waitlist_contact_ok(contact: Contact) -> bool:
+    """Waitlist offers are texted: the contact must be a mobile number."""
+    return contact.kind == "phone"
+
+
+def why_unchangeable(status: str, starts_at: datetime, now: datetime) -> Optional[Unchangeable]:
+    """Why the patient can no longer cancel or move a booking (None: they can: booked, still to come)."""
+    if status == BookingStatus.CANCELLED:
+        return Unchangeable.CANCELLED
+    if status != BookingStatus.BOOKED or starts_at <= now:
+        return Unchangeable.PAST
+    return None
+
+
+# The problems whose nearest free times are offered instead (the day itself is bookable).
+NEAR_PROBLEMS = frozenset({Problem.TAKEN, Problem.OUTSIDE_HOURS, Problem.NOT_ON_GRID})
+
+
+def offer_instead(schedule: Schedule, problem: Problem, start: datetime) -> TimeHint:
+    """Which times to offer instead of `start` (or its whole day), which can't be booked for `problem`.
+
+    A closed day: the earliest from that day on; outside the hours, off the grid or taken: the nearest free
+    times; past, too soon or too far ahead: the earliest.
+    """
+    local = schedule.local(start)
+    if problem is Problem.CLOSED:
+        return TimeHint.from_day(local.date())
+    if problem in NEAR_PROBLEMS:
+        return TimeHint.near(local)
+    return TimeHint.earliest()
+
+
+@dataclass(frozen=True)
+class DayCheck:
+    """`day_request`'s answer: why the day can't be booked (None: it can), and the times to offer."""
+
+    start: datetime  # the day's first moment on the clinic's clock
+    problem: Optional[Problem]
+    offer: TimeHint
+
+
+def day_request(schedule: Schedule, day: date, window: Optional[str], now: datetime) -> DayCheck:
+    """A day asked for without a time ("next Tuesday afternoon"): its times, or why not and what instead."""
+    start = schedule.at(day, time(0, 0))
+    problem = availability.day_problem(schedule, day, now)
+    if problem is None:
+        return DayCheck(start, None, TimeHint.on_day(day, window))
+    return DayCheck(start, problem, offer_instead(schedule, problem, start))
+
+
+def _held_around(uow: SqlAlchemyUnitOfWork, schedule: Schedule, first: date, last: date, now: datetime,
+                 except_booking_id: Optional[int] = None) -> Held:
     start = schedule.at(first, time(0, 0))
     end = schedule.at(last + timedelta(days=1), time(0, 0))
     return uow.bookings.held(start, end, except_booking_id, now=now)
@@ -226,11 +344,35 @@ def offer_times(
     )
 
 
+class TimeCheck(NamedTuple):
+    """`check_time`'s answer: the schedule it read, the verdict, and the free times to offer if it is no."""
+
+    schedule: Schedule
+    verdict: Verdict
+    alternatives: List[FreeTime]
+
+    @property
+    def instead(self) -> Optional[TimeHint]:
+        """Which times to offer instead (None: the time is free)."""
+        problem = self.verdict.problem
+        return None if problem is None else offer_instead(self.schedule, problem, self.verdict.start)
+
+
+def _free_times_for(
+    schedule: Schedule, service: ServiceInfo, held: Held, now: datetime, hint: TimeHint, limit: int
+) -> List[FreeTime]:
+    """The free times a NEAR, FROM or EARLIEST hint names."""
+    if hint.kind is HintKind.NEAR and hint.start is not None:
+        return availability.nearest_free_times(schedule, service, held, now, hint.start, limit)
+    first = hint.day if hint.kind is HintKind.FROM else None
+    return availability.free_times(schedule, service, held, now, first_day=first, limit=limit)
+
+
 def check_time(
     uow_factory: UnitOfWorkFactory, service_code: str, start: datetime, now: datetime,
     reference: Optional[str] = None, limit: int = 4,
-) -> Tuple[Schedule, Verdict, List[FreeTime]]:
-    """Whether `start` is free; otherwise the nearest free times to offer instead."""
+) -> TimeCheck:
+    """Whether `start` is free; otherwise the times to offer instead (`instead`), the nearest first."""
     with uow_factory() as uow:
         schedule = uow.bookings.schedule()
         service = _service(schedule, service_code)
@@ -239,16 +381,51 @@ def check_time(
         today = schedule.local(now).date()
         last = max(day, today) + timedelta(days=14)
         held = _held_around(uow, schedule, min(day, today), last, now, own.id if own else None)
-    verdict = availability.check(schedule, service, start, now, held)
-    if verdict.ok:
-        return schedule, verdict, []
-    around = start if verdict.problem in (Problem.TAKEN, Problem.OUTSIDE_HOURS, Problem.NOT_ON_GRID) else None
-    if around is not None:
-        alternatives = availability.nearest_free_times(schedule, service, held, now, around, limit)
-    else:
-        first = max(day, schedule.local(now).date()) if verdict.problem is Problem.CLOSED else None
-        alternatives = availability.free_times(schedule, service, held, now, first_day=first, limit=limit)
-    return schedule, verdict, alternatives
+    checked = TimeCheck(schedule, availability.check(schedule, service, start, now, held), [])
+    instead = checked.instead
+    if instead is None:
+        return checked
+    return checked._replace(alternatives=_free_times_for(schedule, service, held, now, instead, limit))
+
+
+class Offer(str, enum.Enum):
+    """Which free times `times_to_offer` found (the action words each its own way)."""
+
+    NEXT = "next"  # the earliest, or the earliest from a day on
+    ON_DAY = "on_day"  # on the day asked for (in its part of the day)
+    DAY_FULL = "day_full"  # nothing that day: the earliest from it
+    NEAREST = "nearest"  # nearest the time asked for (it first, if free again)
+
+
+@dataclass(frozen=True)
+class TimesOffer:
+    """`times_to_offer`'s answer."""
+
+    schedule: Schedule
+    offer: Offer
+    times: List[FreeTime]
+    hint: TimeHint
+
+
+def times_to_offer(
+    uow_factory: UnitOfWorkFactory, service_code: str, hint: TimeHint, now: datetime
+) -> TimesOffer:
+    """The free times `hint` (left by the booking form) names: on a day, near a time, from a day, or next."""
+    if hint.kind is HintKind.DAY and hint.day is not None:
+        schedule, times = offer_times(uow_factory, service_code, now, day=hint.day, window=hint.window)
+        if times:
+            return TimesOffer(schedule, Offer.ON_DAY, times, hint)
+        schedule, times = offer_times(uow_factory, service_code, now, from_day=hint.day)
+        return TimesOffer(schedule, Offer.DAY_FULL, times, hint)
+    if hint.kind is HintKind.NEAR and hint.start is not None:
+        checked = check_time(uow_factory, service_code, hint.start, now)
+        times = list(checked.alternatives)
+        if checked.verdict.ok:
+            times.insert(0, FreeTime(checked.verdict.start, checked.verdict.practitioner_ids))
+        return TimesOffer(checked.schedule, Offer.NEAREST, times, hint)
+    first = hint.day if hint.kind is HintKind.FROM else None
+    schedule, times = offer_times(uow_factory, service_code, now, from_day=first)
+    return TimesOffer(schedule, Offer.NEXT, times, hint)
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -307,7 +484,7 @@ def _short(value: Any) -> Optional[str]:
 # --- finding, cancelling, moving -------------------------------------------------------------
 
 
-def _patients_booking(uow, reference_text: str, contact_text: str) -> Booking:  # noqa: ANN001
+def _patients_booking(uow: SqlAlchemyUnitOfWork, reference_text: str, contact_text: str) -> Booking:
     """The booking with this reference whose patient booked with this contact."""
     reference = find_reference(reference_text)
     booking = uow.bookings.get(reference) if reference else None
@@ -327,16 +504,38 @@ def find_booking(uow_factory: UnitOfWorkFactory, reference_text: str, contact_te
         return view(booking, uow.bookings.schedule())
 
 
+def find_changeable_booking(
+    uow_factory: UnitOfWorkFactory, reference_text: str, contact_text: str, now: datetime
+) -> BookingView:
+    """The patient's booking, if they can still cancel or move it (BookingNotChangeable says why not)."""
+    with uow_factory() as uow:
+        booking = _patients_booking(uow, reference_text, contact_text)
+        schedule = uow.bookings.schedule()
+        _ensure_changeable(booking, schedule, now)
+        return view(booking, schedule)
+
+
 def _ensure_changeable(booking: Booking, schedule: Schedule, now: datetime) -> None:
-    if booking.status != BookingStatus.BOOKED or booking.starts_at <= now:
-        raise BookingNotChangeable(view(booking, schedule))
+    reason = why_unchangeable(booking.status, booking.starts_at, now)
+    if reason is not None:
+        raise BookingNotChangeable(view(booking, schedule), reason)
 
 
-def _cancel(booking: Booking, uow, by: str, now: datetime) -> None:  # noqa: ANN001
+def _cancel(
+    uow: SqlAlchemyUnitOfWork, booking: Booking, schedule: Schedule, by: str, now: datetime,
+    notify: bool = True,
+) -> BookingView:
+    """The one cancellation (caller commits): the time freed and offered to the waitlist, reminder withdrawn.
+
+    With `notify` the cancellation is queued for the patient too.
+    """
     freed = Freed.of(booking)
     booking.status, booking.cancelled_at, booking.cancelled_by = BookingStatus.CANCELLED, now, by
     uow.bookings.release(booking)
-    offer_freed_time(uow, uow.bookings.schedule(), freed, now)  # the waitlist's first match, same transaction
+    offer_freed_time(uow, schedule, freed, now)  # the waitlist's first match, same transaction
+    cancelled = view(booking, schedule)
+    uow.outbox.cancelled(cancelled, now, notify=notify)
+    return cancelled
 
 
 def cancel_booking(
@@ -347,9 +546,7 @@ def cancel_booking(
         booking = _patients_booking(uow, reference_text, contact_text)
         schedule = uow.bookings.schedule()
         _ensure_changeable(booking, schedule, now)
-        _cancel(booking, uow, "patient", now)
-        cancelled = view(booking, schedule)
-        uow.outbox.cancelled(cancelled, now)
+        cancelled = _cancel(uow, booking, schedule, "patient", now)
         uow.commit()
         return cancelled
 
@@ -391,11 +588,13 @@ def reschedule_booking(
 # --- replies to SMS reminders -----------------------------------------------------------------
 
 
-def _awaiting_reply(uow, phone: str, now: datetime):  # noqa: ANN001,ANN202
-    """The newest unanswered SMS reminder to `phone` (sent in the window) whose booking is still to come."""
+def _awaiting_reply(
+    uow: SqlAlchemyUnitOfWork, phone: str, now: datetime
+) -> Optional[Tuple[OutboxMessage, Booking]]:
+    """The newest unanswered SMS reminder to `phone` (sent in the window) whose booking can still change."""
     for reminder in uow.outbox.sent_reminders(phone, now - REMINDER_REPLY_WINDOW):
         booking = uow.bookings.get(reminder.booking_reference)
-        if booking is not None and booking.status == BookingStatus.BOOKED and booking.starts_at > now \
+        if booking is not None and why_unchangeable(booking.status, booking.starts_at, now) is None \
                 and booking.patient.contact == phone:
             return reminder, booking
     return None
@@ -426,13 +625,12 @@ def answer_reminder(uow_factory: UnitOfWorkFactory, phone: str, answer: str, now
         if not uow.outbox.mark_replied(reminder.id, answer, now):
             raise BookingNotFound(phone)  # another reply got there first
         schedule = uow.bookings.schedule()
-        if answer == ReminderAnswer.CONFIRM:
-            booking.confirmed_at = now
-        elif answer == ReminderAnswer.CANCEL:
-            _cancel(booking, uow, "patient", now)
-        answered = view(booking, schedule)
         if answer == ReminderAnswer.CANCEL:
-            uow.outbox.cancelled(answered, now)
+            answered = _cancel(uow, booking, schedule, "patient", now)
+        else:
+            if answer == ReminderAnswer.CONFIRM:
+                booking.confirmed_at = now
+            answered = view(booking, schedule)
         uow.commit()
         return answered
 
@@ -495,7 +693,7 @@ def join_waitlist(
 
     An entry already waiting for that service with that number is updated instead of a second one made.
     """
-    if contact.kind != "phone":
+    if not waitlist_contact_ok(contact):
         raise WaitlistNeedsMobile(contact.kind)
     with uow_factory() as uow:
         schedule = uow.bookings.schedule()
@@ -514,7 +712,9 @@ def join_waitlist(
         return joined
 
 
-def offer_freed_time(uow, schedule: Schedule, freed: Freed, now: datetime) -> Optional[WaitlistEntry]:  # noqa: ANN001
+def offer_freed_time(
+    uow: SqlAlchemyUnitOfWork, schedule: Schedule, freed: Freed, now: datetime
+) -> Optional[WaitlistEntry]:
     """Offer a freed time to the first waiting patient it suits, held WAITLIST_HOLD_MINUTES (caller commits).
 
     Only a time still bookable when the hold ends is offered (opening hours, notice, not taken since).
@@ -618,7 +818,7 @@ def expire_waitlist_offers(uow_factory: UnitOfWorkFactory, now: datetime) -> int
         return len(expired)
 
 
-def _by_reference(uow, reference_text: str) -> Booking:  # noqa: ANN001
+def _by_reference(uow: SqlAlchemyUnitOfWork, reference_text: str) -> Booking:
     reference = find_reference(reference_text)
     booking = uow.bookings.get(reference) if reference else None
     if booking is None:
@@ -633,9 +833,7 @@ def cancel_by_clinic(uow_factory: UnitOfWorkFactory, reference_text: str, now: d
         schedule = uow.bookings.schedule()
         if booking.status != BookingStatus.BOOKED:
             raise BookingNotChangeable(view(booking, schedule))
-        _cancel(booking, uow, "clinic", now)
-        cancelled = view(booking, schedule)
-        uow.outbox.cancelled(cancelled, now)
+        cancelled = _cancel(uow, booking, schedule, "clinic", now)
         uow.commit()
         return cancelled
 

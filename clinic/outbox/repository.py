@@ -80,10 +80,10 @@ class OutboxRepository:
         self.cancel_pending(booking.reference, "the booking was moved", kinds=("reminder",))
         return self._add("moved", booking, now)
 
-    def cancelled(self, booking: BookingView, now: datetime) -> List[OutboxMessage]:
-        """A booking cancelled: its reminder is cancelled; the cancellation queued."""
+    def cancelled(self, booking: BookingView, now: datetime, notify: bool = True) -> List[OutboxMessage]:
+        """A booking cancelled: its reminder is cancelled; the cancellation queued (unless not `notify`)."""
         self.cancel_pending(booking.reference, "the booking was cancelled", kinds=("reminder",))
-        return self._add("cancelled", booking, now)
+        return self._add("cancelled", booking, now) if notify else []
 
     def waitlist_offer(self, reference: str, recipient: str, patient_name: str, service_name: str,
                        starts_at: datetime, ends_at: datetime, now: datetime) -> OutboxMessage:
