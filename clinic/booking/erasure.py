@@ -2,22 +2,30 @@
 
 Called through `clinic.privacy` (PERSONAL_DATA_ERASERS, RETENTION_PURGERS) by the assistant's
 `action_delete_my_data`, the staff console's erase button and `clinic purge`.
+
+Erasure cancels the patient's bookings still to come through the service layer's one cancellation
+(`handlers.cancel_for_erasure`, on the eraser's session): the time is freed and offered to the waitlist and
+the reminder withdrawn exactly as when the patient cancels; only no cancellation is sent.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, List, Optional, Sequence
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from clinic.contract import BookingStatus
+from clinic.booking import handlers
+from clinic.booking.unit_of_work import SessionUnitOfWork
 from clinic.db.booking import Booking, Patient
 from clinic.db.outbox import OutboxMessage
 from clinic.db.waitlist import WaitlistEntry
 
 ERASED_NAME = "(erased)"
+# The messages sent to the patient about their bookings; a waitlist offer of a time one of them freed went
+# to someone else, and is that person's.
+PATIENTS_MESSAGES = ("confirmation", "reminder", "cancellation")
 
 
 def _anonymise(patient: Patient) -> None:
@@ -30,24 +38,32 @@ def _forget(booking: Booking) -> None:
     booking.notes = None
 
 
-def _forget_messages(db: Session, references: Iterable[str], cancel_queued: bool) -> int:
-    """The outbox keeps what was sent and when, not to whom or what it said; unsent ones are dropped."""
+def _forget_messages(
+    db: Session, references: Iterable[str], cancel_queued: bool, kinds: Optional[Sequence[str]] = None
+) -> int:
+    """The outbox keeps what was sent and when, not to whom or what it said; unsent ones are dropped.
+
+    Only messages of `kinds` (None: every kind) about the bookings `references`.
+    """
     references = list(references)
     if not references:
         return 0
+    about = [OutboxMessage.booking_reference.in_(references)]
+    if kinds is not None:
+        about.append(OutboxMessage.kind.in_(list(kinds)))
     if cancel_queued:
-        db.execute(update(OutboxMessage).where(
-            OutboxMessage.booking_reference.in_(references), OutboxMessage.status == "queued"
-        ).values(status="cancelled", last_error="the patient's data was erased")
-         .execution_options(synchronize_session=False))
+        db.execute(update(OutboxMessage).where(*about, OutboxMessage.status == "queued")
+                   .values(status="cancelled", last_error="the patient's data was erased")
+                   .execution_options(synchronize_session=False))
     result = db.execute(update(OutboxMessage).where(
-        OutboxMessage.booking_reference.in_(references), OutboxMessage.recipient != "(erased)",
-        OutboxMessage.status.not_in(["queued", "sending"]),
+        *about, OutboxMessage.recipient != "(erased)", OutboxMessage.status.not_in(["queued", "sending"]),
     ).values(recipient="(erased)", subject=None, body="").execution_options(synchronize_session=False))
     return result.rowcount or 0
 
 
-def _patients_with_nothing_else(db: Session, patient_ids: Iterable[int], keep: Iterable[int]) -> list:
+def _patients_with_nothing_else(
+    db: Session, patient_ids: Iterable[int], keep: Iterable[int]
+) -> List[Patient]:
     """Patients whose every booking is among `keep` (the ones being erased)."""
     keep = set(keep)
     found = []
@@ -62,17 +78,14 @@ def _patients_with_nothing_else(db: Session, patient_ids: Iterable[int], keep: I
     return [p for p in found if p is not None]
 
 
-def erase_sender(db: Session, sender_id: str) -> int:
+def erase_sender(db: Session, sender_id: str, now: Optional[datetime] = None) -> int:
     """Bookings made in this conversation: upcoming ones cancelled, all unlinked; the patient anonymised."""
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    handlers.cancel_for_erasure(lambda: SessionUnitOfWork(db), sender_id, now)  # as the patient cancels
     bookings = list(db.scalars(select(Booking).where(Booking.sender_id == sender_id)))
     for booking in bookings:
-        if booking.status == BookingStatus.BOOKED and booking.starts_at > now:
-            booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
-            booking.cancelled_by = "patient"
-            booking.slots = []
         _forget(booking)
-    _forget_messages(db, [b.reference for b in bookings], cancel_queued=True)
+    _forget_messages(db, [b.reference for b in bookings], cancel_queued=True, kinds=PATIENTS_MESSAGES)
     patients = _patients_with_nothing_else(db, [b.patient_id for b in bookings], [b.id for b in bookings])
     for patient in patients:
         _anonymise(patient)

@@ -16,8 +16,8 @@ bookings can still change (`why_unchangeable`), whether a time or a day can be b
 `day_request`) and which times to offer instead (`TimeHint`, `instead_of`, `times_to_offer`). The
 actions turn the typed results into responses.
 
-Cancelling: a patient's cancellation, the clinic's and an X to a reminder all go through `_cancel` (the
-time freed and offered to the waitlist, the reminder withdrawn).
+Cancelling: a patient's cancellation, the clinic's, an X to a reminder and the erasure of a patient's
+data all go through `_cancel` (the time freed and offered to the waitlist, the reminder withdrawn).
 """
 
 from __future__ import annotations
@@ -547,6 +547,25 @@ def cancel_booking(
         schedule = uow.bookings.schedule()
         _ensure_changeable(booking, schedule, now)
         cancelled = _cancel(uow, booking, schedule, "patient", now)
+        uow.commit()
+        return cancelled
+
+
+def cancel_for_erasure(uow_factory: UnitOfWorkFactory, sender_id: str, now: datetime) -> List[BookingView]:
+    """A patient's data is being erased: the bookings of their conversation still to come are cancelled.
+
+    The same cancellation as the patient's own (`cancel_booking`: by the patient, the time freed and offered
+    to the waitlist, the reminder withdrawn), but nothing is sent to them: they asked to be forgotten. The
+    eraser (clinic.booking.erasure) runs it on its own session (`SessionUnitOfWork`), so it commits with the
+    rest of the erasure.
+    """
+    with uow_factory() as uow:
+        schedule = uow.bookings.schedule()
+        cancelled = [
+            _cancel(uow, booking, schedule, "patient", now, notify=False)
+            for booking in uow.bookings.for_sender(sender_id)
+            if why_unchangeable(booking.status, booking.starts_at, now) is None
+        ]
         uow.commit()
         return cancelled
 

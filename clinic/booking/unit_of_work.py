@@ -62,6 +62,24 @@ class SqlAlchemyUnitOfWork:
         self.session.rollback()
 
 
+class SessionUnitOfWork(SqlAlchemyUnitOfWork):
+    """The repositories on a session someone else opened and commits (an eraser's, clinic.privacy).
+
+    The service layer's operations run on it unchanged: their `commit` only flushes into the owner's
+    transaction, and leaving the `with` block neither rolls back nor closes the session.
+    """
+
+    def __init__(self, session: Session, policy: Optional[MessagePolicy] = None) -> None:
+        super().__init__(lambda: session, policy)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """The owner commits or rolls back, and closes the session."""
+
+    def commit(self) -> None:
+        """Write the work into the owner's transaction (the owner commits it)."""
+        self.session.flush()
+
+
 UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 

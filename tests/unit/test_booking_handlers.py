@@ -6,17 +6,25 @@ Sunday and on Wednesday 5 June (clinic/testing/booking.py).
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Tuple
 
 import pytest
+from sqlalchemy import select
 
 from clinic.booking import handlers
 from clinic.booking.availability import FreeTime, Problem
 from clinic.booking.contact import Contact
+from clinic.booking.erasure import erase_sender
 from clinic.booking.handlers import Offer, Unchangeable
 from clinic.booking.time_hint import TimeHint
 from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
+from clinic.db.booking import BookedSlot, Booking
+from clinic.db.engine import session_factory
+from clinic.db.outbox import OutboxMessage
+from clinic.db.waitlist import WaitlistEntry
 from clinic.testing.booking import (
     MONDAY,
     NOW,
@@ -200,3 +208,93 @@ def test_a_booking_to_change_must_be_booked_and_still_to_come(uow):
     assert cancelled.value.reason is Unchangeable.CANCELLED and cancelled.value.booking.status == "cancelled"
     with pytest.raises(handlers.BookingNotFound):
         handlers.find_changeable_booking(uow, booked.reference, "07911 000000", NOW)
+
+
+# --- erasure cancels as the patient does ------------------------------------------------------
+
+PATIENT, WAITING = "+447911123456", "+447911123401"
+LATER = NOW + timedelta(minutes=5)
+FRIDAY = MONDAY + timedelta(days=4)  # only Ana works; its reminder is due on Thursday
+
+
+def _booked_with_someone_waiting(url: str) -> Tuple[UnitOfWorkFactory, str]:
+    uow = unit_of_work_factory(url)
+    handlers.sync_schedule(uow, config(), NOW)
+    booked = handlers.book(uow, request(at(FRIDAY, 10), phone=PATIENT), NOW)  # sender "test-sender"
+    handlers.join_waitlist(uow, "extraction", 7, "Fay First", Contact("phone", WAITING), "sms-fay", NOW)
+    return uow, booked.reference
+
+
+def _after(url: str, uow: UnitOfWorkFactory, reference: str) -> Dict[str, Any]:
+    """What a cancellation changes: the booking, its time, the waitlist, the reminder, the time's verdict."""
+    with session_factory(url)() as db:
+        booking = db.scalar(select(Booking).where(Booking.reference == reference))
+        held = db.scalars(select(BookedSlot).where(BookedSlot.booking_id == booking.id)).all()
+        waiting = [(e.contact, e.status, e.offer_starts_at, e.offer_expires_at, e.offered_from == reference)
+                   for e in db.scalars(select(WaitlistEntry))]
+        messages: List[Tuple[str, str, str, str]] = [
+            (m.kind, m.status, m.last_error or "", m.body if m.kind == "waitlist_offer" else "")
+            for m in db.scalars(select(OutboxMessage)
+                                .where(OutboxMessage.kind.in_(["reminder", "waitlist_offer"]))
+                                .order_by(OutboxMessage.kind))
+        ]
+        state = {
+            "booking": (booking.status, booking.cancelled_by, booking.cancelled_at),
+            "held": len(held), "waitlist": waiting, "messages": messages,
+        }
+    after_the_hold = LATER + timedelta(minutes=31)
+    state["during the hold"] = handlers.check_time(uow, "extraction", at(FRIDAY, 10), LATER).verdict
+    state["after the hold"] = handlers.check_time(uow, "extraction", at(FRIDAY, 10), after_the_hold).verdict
+    return state
+
+
+def test_erasure_cancels_and_frees_the_time_exactly_as_the_patient_cancelling_does(tmp_path,
+                                                                                    migrated_database):
+
+    urls = []
+    for name in ("cancelled.db", "erased.db"):
+        shutil.copy(migrated_database, tmp_path / name)
+        urls.append(f"sqlite:///{tmp_path / name}")
+    cancelled_url, erased_url = urls
+
+    uow, reference = _booked_with_someone_waiting(cancelled_url)
+    handlers.cancel_booking(uow, reference, PATIENT, LATER)
+    cancelled = _after(cancelled_url, uow, reference)
+
+    uow, erased_reference = _booked_with_someone_waiting(erased_url)
+    with session_factory(erased_url)() as db:
+        erase_sender(db, "test-sender", now=LATER)
+        db.commit()
+    erased = _after(erased_url, uow, erased_reference)
+
+    assert erased == cancelled
+    assert cancelled["booking"] == ("cancelled", "patient", LATER.astimezone(timezone.utc))
+    assert cancelled["held"] == 0
+    hold_ends = LATER + timedelta(minutes=30)
+    assert cancelled["waitlist"] == [(WAITING, "offered", at(FRIDAY, 10), hold_ends, True)]
+    assert [m[:3] for m in cancelled["messages"]] == [
+        ("reminder", "cancelled", "the booking was cancelled"), ("waitlist_offer", "queued", "")]
+    assert cancelled["during the hold"].problem is Problem.TAKEN  # held for Fay
+    assert cancelled["after the hold"].ok
+    # The one difference: the patient who cancelled is told; the erased patient is sent nothing, and what
+    # was sent to them keeps no contact.
+    assert _to_patient(cancelled_url) == [("cancellation", "queued"), ("confirmation", "queued")]
+    assert _to_patient(erased_url) == []
+
+
+def _to_patient(url: str) -> List[Tuple[str, str]]:
+    with session_factory(url)() as db:
+        return sorted((m.kind, m.status) for m in db.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == PATIENT,
+                                        OutboxMessage.kind.in_(["confirmation", "cancellation"]))))
+
+
+def test_erasure_leaves_past_and_cancelled_bookings_as_they_are(uow, database_url):
+    past = handlers.book(uow, request(at(MONDAY, 9)), NOW)
+    gone = handlers.book(uow, request(at(MONDAY, 11)), NOW)
+    handlers.cancel_booking(uow, gone.reference, "07911 123456", NOW)
+    after_the_first = datetime(2030, 6, 3, 9, 30, tzinfo=timezone.utc)
+    assert handlers.cancel_for_erasure(uow, "test-sender", after_the_first) == []
+    with session_factory(database_url)() as db:
+        statuses = dict(db.execute(select(Booking.reference, Booking.status)).all())
+    assert statuses == {past.reference: "booked", gone.reference: "cancelled"}
