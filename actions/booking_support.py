@@ -13,10 +13,11 @@ import json
 import logging
 import re
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, TypeVar
 
 from rasa_sdk import Tracker
 
+from actions import screening
 from clinic.booking.availability import FreeTime, Schedule
 from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingError
@@ -71,21 +72,19 @@ async def run_db(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def typed_text(tracker: Tracker) -> Optional[str]:
-    """The patient's latest words, or None for a button payload like /choose_time{...}."""
-    text = (tracker.latest_message or {}).get("text") or ""
-    return None if text.startswith("/") or not text.strip() else text
+    """The patient's latest words, or None for a button payload like /choose_time{...} or blank text."""
+    text = screening.typed_text(tracker)
+    return text if text and text.strip() else None
 
 
-def intent_of(tracker: Tracker) -> Optional[str]:
-    """The latest message's intent."""
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+intent_of = screening.intent_of
 
 
 # Interruptions that are questions to the bot, not a change of mind.
 QUESTIONS = INTERRUPTIONS - {Intent.DENY, Intent.CANCEL_APPOINTMENT, Intent.GOODBYE, Intent.THANK}
 
 
-def is_interruption(tracker: Tracker, intents: frozenset = INTERRUPTIONS) -> bool:
+def is_interruption(tracker: Tracker, intents: FrozenSet[str] = INTERRUPTIONS) -> bool:
     """A question or a change of mind rather than an answer to the form's question.
 
     Names and numbers get arbitrary intents ("Noor" reads as deny at 0.57), so a short answer counts
@@ -93,18 +92,17 @@ def is_interruption(tracker: Tracker, intents: frozenset = INTERRUPTIONS) -> boo
     ("Robert'); DROP TABLE bookings;--" reads as "cancel"), is an answer, checked and refused as such.
     """
     text = typed_text(tracker) or ""
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    if intent.get("name") not in intents or len(text) > 200 or _CODE_LIKE.search(text):
+    intent, confidence = screening.latest_intent(tracker)
+    if intent not in intents or len(text) > 200 or _CODE_LIKE.search(text):
         return False
-    confidence = float(intent.get("confidence") or 0.0)
     return confidence >= 0.9 or (confidence >= 0.5 and ("?" in text or len(text.split()) >= 4))
 
 
 def entity_value(tracker: Tracker, name: str) -> Optional[str]:
-    """The value of an entity in the latest message (button payloads carry them)."""
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") == name and entity.get("value") not in (None, ""):
-            return str(entity["value"])
+    """The value of an entity in the latest message (button payloads carry them), if not empty."""
+    for value in tracker.get_latest_entity_values(name):
+        if value not in (None, ""):
+            return str(value)
     return None
 
 
@@ -135,7 +133,7 @@ def contact_text(value: Optional[str]) -> str:
     """The stored contact as the patient reads it back."""
     if not value:
         return ""
-    return Contact("email" if "@" in value else "phone", value).display()
+    return Contact.stored(value).display()
 
 
 def parse_iso(value: Any) -> Optional[datetime]:

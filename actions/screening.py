@@ -10,14 +10,23 @@
   miss the form moves on with "not sure" (the triage) or a yes-maybe (the screening question).
   A question asked instead of an answer is answered by the
   rules and does not count, unless the patient sends the same words again (that would loop).
+
+The latest message is read here only (`typed_text`, `latest_intent`), through rasa-sdk's public
+`Tracker.latest_message`; entities through `Tracker.get_latest_entity_values`. The intent is the parse's
+`intent`, as Rasa's policies and clinic/nlu's intent rules see it, not
+`Tracker.get_intent_of_latest_message()`: that reads `intent_ranking` (absent from external and
+hand-built messages) and skips past `nlu_fallback`, which the forms treat as an answer they couldn't read.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 from clinic import findings
 from clinic.contract import REQUESTED_SLOT, Intent, Slot, WarningSigns
@@ -47,13 +56,27 @@ ANSWERED = {Slot.QUESTION_MISSES: None, Slot.MISSED_QUESTION: None, Slot.NEEDS_A
 
 def typed_text(tracker: Tracker) -> Optional[str]:
     """The patient's latest words, or None for a button payload like /inform{...}."""
-    text = (tracker.latest_message or {}).get("text") or ""
+    text = tracker.latest_message.get("text") or ""
     return None if text.startswith("/") else text
+
+
+def latest_intent(tracker: Tracker) -> Tuple[Optional[str], float]:
+    """The latest message's intent and its confidence (0 when none is given)."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
 def intent_of(tracker: Tracker) -> Optional[str]:
     """The latest message's intent."""
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return latest_intent(tracker)[0]
+
+
+def slot_after(tracker: Tracker, events: List[EventType], name: str) -> Any:
+    """A slot's value once `events` (an action's answer) are applied: the last SlotSet for it, else now."""
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == name:
+            return event.get("value")
+    return tracker.get_slot(name)
 
 
 def said_again(tracker: Tracker) -> bool:
@@ -82,11 +105,11 @@ def interrupted(tracker: Tracker) -> bool:
     Said again word for word, it counts as an unreadable answer: the rules' answer and the form's
     question would otherwise follow each other for ever.
     """
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    if intent.get("name") not in INTERRUPTIONS or said_again(tracker):
+    intent, confidence = latest_intent(tracker)
+    if intent not in INTERRUPTIONS or said_again(tracker):
         return False
-    unsure_guess = float(intent.get("confidence") or 0.0) < CHANGE_OF_COURSE_CONFIDENCE
-    return not (intent.get("name") in CHANGES_OF_COURSE and unsure_guess)
+    unsure_guess = confidence < CHANGE_OF_COURSE_CONFIDENCE
+    return not (intent in CHANGES_OF_COURSE and unsure_guess)
 
 
 def misses_so_far(tracker: Tracker, slot: str) -> int:
@@ -140,8 +163,8 @@ def read_warning_signs(tracker: Tracker) -> Optional[str]:
 
 
 async def extract_and_validate(
-    form: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
-) -> list:
+    form: FormValidationAction, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> List[EventType]:
     """What rasa-sdk's FormValidationAction.run does, keeping the helper slots the extractors set.
 
     rasa-sdk returns only the validated form slots; the never-loop counters (`question_misses`, ...)

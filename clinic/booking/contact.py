@@ -68,6 +68,11 @@ class Contact:
     kind: str  # phone | email
     value: str
 
+    @classmethod
+    def stored(cls, value: str) -> Contact:
+        """A contact as `parse_contact` stored it (on a booking, in a slot): an email has an @."""
+        return cls("email" if "@" in value else "phone", value)
+
     def display(self) -> str:
         """How the patient reads it back ("+44 7911 123456")."""
         if self.kind == "phone":
