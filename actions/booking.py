@@ -1,8 +1,9 @@
 """Booking actions: start, offer free times, summarise, book; find, cancel and move a booking.
 
 Every text the patient reads is a response in domain/booking.yml; these actions only fill in the
-reference, the times and the service. Any database failure ends in `utter_booking_unavailable`
-("please call the clinic").
+reference, the times and the service. Every booking rule is the service layer's
+(`clinic.booking.handlers`): these actions read the slots, call it, and turn its typed answers into
+responses. Any database failure ends in `utter_booking_unavailable` ("please call the clinic").
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from datetime import date
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -24,7 +24,8 @@ from actions.booking_support import BOOKING_SLOTS, BookingSystemDown, entity_val
 from clinic.booking import handlers
 from clinic.booking.availability import WINDOWS, FreeTime, Schedule
 from clinic.booking.contact import Contact
-from clinic.booking.handlers import BookingRequest, BookingView
+from clinic.booking.handlers import BookingRequest, BookingView, Offer
+from clinic.booking.time_hint import TimeHint
 from clinic.contract import (
     REQUESTED_SLOT,
     BookingOutcome,
@@ -54,6 +55,10 @@ def reset(*names: str) -> List[EventType]:
     return [SlotSet(name, None) for name in names]
 
 
+def needs_doctor_first(tracker: Tracker) -> bool:
+    """The service layer's rule on this conversation's triage: no booking, move or waitlist online."""
+    return handlers.needs_doctor_first(tracker.get_slot(Slot.TRIAGE_RESULT), tracker.get_slot(Slot.RED_FLAGS))
+
 
 def moving(booking: BookingView) -> List[EventType]:
     """The booking form's slots for moving `booking`: its service and name kept, a new time to choose."""
@@ -66,6 +71,7 @@ def moving(booking: BookingView) -> List[EventType]:
         SlotSet(Slot.BOOKING_TIME_HINT, None),
         SlotSet(Slot.BOOKING_CONFIRMED, None),
     ]
+
 
 class BookingAction(Action, ABC):
     """A booking action that never fails silently: any error becomes "please call the clinic"."""
@@ -107,7 +113,7 @@ class ActionStartBooking(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `booking_blocked` (the rules branch on it) and pre-fill the service."""
-        if tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT or tracker.get_slot(Slot.RED_FLAGS):
+        if needs_doctor_first(tracker):
             dispatcher.utter_message(response="utter_booking_after_doctor")
             return [SlotSet(Slot.BOOKING_BLOCKED, True)]
         schedule = await support.run_db(handlers.current_schedule)
@@ -118,7 +124,7 @@ class ActionStartBooking(BookingAction):
             or service_from_text(typed_text(tracker))
             or SERVICE_FOR_TRIAGE.get(tracker.get_slot(Slot.TRIAGE_RESULT) or "")
         )
-        events = [SlotSet(Slot.BOOKING_BLOCKED, False), SlotSet(Slot.BOOKING_OUTCOME, None)]
+        events: List[EventType] = [SlotSet(Slot.BOOKING_BLOCKED, False), SlotSet(Slot.BOOKING_OUTCOME, None)]
         # A maybe earlier is asked again.
         if tracker.get_slot(Slot.WARNING_SIGNS) not in (None, WarningSigns.NONE):
             events.append(SlotSet(Slot.WARNING_SIGNS, None))
@@ -146,8 +152,7 @@ class ActionAskBookingService(BookingAction):
                 "title": f"{s.name} ({s.duration_minutes} min, {schedule.price_text(s)})",
                 "payload": f"/{Intent.BOOK_APPOINTMENT}" + json.dumps({Entity.BOOKING_SERVICE.value: s.code}),
             }
-            for s in schedule.services.values()
-            if s.practitioner_ids
+            for s in handlers.online_services(schedule)
         ]
         dispatcher.utter_message(response="utter_ask_booking_service", buttons=buttons)
         return []
@@ -155,6 +160,15 @@ class ActionAskBookingService(BookingAction):
 
 def _window_words(window: Optional[str]) -> str:
     return f" {window}" if window in WINDOWS else ""
+
+
+# How each offer of free times is put to the patient.
+OFFER_RESPONSES = {
+    Offer.NEXT: "utter_ask_booking_time",
+    Offer.ON_DAY: "utter_booking_times_on_day",
+    Offer.DAY_FULL: "utter_booking_day_full",
+    Offer.NEAREST: "utter_booking_nearest_times",
+}
 
 
 class ActionAskBookingTime(BookingAction):
@@ -167,43 +181,25 @@ class ActionAskBookingTime(BookingAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        """Read the hint left by the validation (a day, a time to be near, a day to start from)."""
-        service = tracker.get_slot(Slot.BOOKING_SERVICE)
-        hint = tracker.get_slot(Slot.BOOKING_TIME_HINT) or ""
-        kind, _, value = hint.partition(":")
-        now = support.now()
-        if kind == "day":
-            day_text, _, window = value.partition(":")
-            day = date.fromisoformat(day_text)
-            schedule, times = await support.run_db(
-                handlers.offer_times, service, now, day=day, window=window or None
-            )
-            words = support.day_text(day) + _window_words(window)
-            if times:
-                return self._offer(dispatcher, schedule, times, "utter_booking_times_on_day", tracker,
-                                   day=words)
-            schedule, times = await support.run_db(handlers.offer_times, service, now, from_day=day)
-            return self._offer(dispatcher, schedule, times, "utter_booking_day_full", tracker, day=words)
-        if kind == "near" and support.parse_iso(value):
-            schedule, verdict, times = await support.run_db(
-                handlers.check_time, service, support.parse_iso(value), now
-            )
-            if verdict.ok:
-                times = [FreeTime(verdict.start, verdict.practitioner_ids)] + times
-            return self._offer(dispatcher, schedule, times, "utter_booking_nearest_times", tracker)
-        first = date.fromisoformat(value) if kind == "from" else None
-        schedule, times = await support.run_db(handlers.offer_times, service, now, from_day=first)
-        return self._offer(dispatcher, schedule, times, "utter_ask_booking_time", tracker)
+        """Offer the times the validation's hint names (a day, a time to be near, a day to start from)."""
+        hint = TimeHint.from_slot(tracker.get_slot(Slot.BOOKING_TIME_HINT))
+        offered = await support.run_db(
+            handlers.times_to_offer, tracker.get_slot(Slot.BOOKING_SERVICE), hint, support.now()
+        )
+        values: Dict[str, Any] = {}
+        if offered.offer in (Offer.ON_DAY, Offer.DAY_FULL) and hint.day is not None:
+            values["day"] = support.day_text(hint.day) + _window_words(hint.window)
+        return self._offer(dispatcher, offered.schedule, offered.times, OFFER_RESPONSES[offered.offer],
+                           tracker, **values)
 
     @staticmethod
     def _offer(
         dispatcher: CollectingDispatcher, schedule: Schedule, times: List[FreeTime], response: str,
-        tracker: Optional[Tracker] = None, **values: Any,
+        tracker: Tracker, **values: Any,
     ) -> List[EventType]:
         if not times:
             dispatcher.utter_message(response="utter_booking_no_times", days=str(schedule.horizon_days))
-            if tracker is not None:
-                offer_waitlist(dispatcher, tracker)
+            offer_waitlist(dispatcher, tracker)
             return []
         dispatcher.utter_message(response=response, buttons=support.time_buttons(schedule, times), **values)
         return []
@@ -281,7 +277,7 @@ class ActionSubmitBooking(BookingAction):
                     service_code=tracker.get_slot(Slot.BOOKING_SERVICE),
                     starts_at=start,
                     name=tracker.get_slot(Slot.PATIENT_NAME),
-                    contact=Contact("email" if "@" in contact else "phone", contact),
+                    contact=Contact.stored(contact),
                     sender_id=tracker.sender_id,
                     triage={name: tracker.get_slot(name) for name in TRIAGE_SLOTS},
                 )
@@ -291,9 +287,9 @@ class ActionSubmitBooking(BookingAction):
             taken = isinstance(error, handlers.SlotTaken)
             response = "utter_booking_time_just_taken" if taken else "utter_booking_time_gone"
             dispatcher.utter_message(response=response)
-            hint = f"near:{start.isoformat()}" if taken else ""
             return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.TAKEN), SlotSet(Slot.BOOKING_TIME, None),
-                    SlotSet(Slot.BOOKING_CONFIRMED, None), SlotSet(Slot.BOOKING_TIME_HINT, hint)]
+                    SlotSet(Slot.BOOKING_CONFIRMED, None),
+                    SlotSet(Slot.BOOKING_TIME_HINT, error.instead.to_slot())]
         except (handlers.BookingNotFound, handlers.BookingNotChangeable):
             dispatcher.utter_message(response="utter_booking_changed_meanwhile")
             return [SlotSet(Slot.BOOKING_OUTCOME, BookingOutcome.FAILED)] + reset(*BOOKING_SLOTS)
@@ -371,7 +367,7 @@ class ActionManageBooking(BookingAction):
         if choice == ManageChoice.KEEP:
             dispatcher.utter_message(response="utter_booking_kept")
             return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.KEPT), SlotSet(Slot.MANAGE_CHOICE, None)]
-        if choice == ManageChoice.RESCHEDULE and tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT:
+        if choice == ManageChoice.RESCHEDULE and needs_doctor_first(tracker):
             dispatcher.utter_message(response="utter_booking_after_doctor")  # cancelling stays possible
             return [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.KEPT), SlotSet(Slot.MANAGE_CHOICE, None)]
         try:

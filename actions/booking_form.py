@@ -6,6 +6,10 @@ time: the patient is given the clinic's number and the offer of a person (`utter
 A question to the bot instead of an answer (an interruption) is left to the rules, which answer it
 and come back. If the booking database fails, the patient is told to call the clinic and the form
 ends. Either way its `*_outcome` slot says "failed".
+
+The forms read and word; the service layer (`clinic.booking.handlers`) decides: which services are online,
+whether a day or a time can be booked and which times to offer instead (a `TimeHint`, stored in
+`booking_time_hint`), whether a booking can still change, whether the waitlist is offered.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -25,16 +29,18 @@ from rasa_sdk.types import DomainDict
 from actions import booking_support as support
 from actions import screening
 from actions.booking_support import QUESTIONS, BookingSystemDown, intent_of, is_interruption, typed_text
+from actions.screening import slot_after
 from clinic.booking import handlers
 from clinic.booking.availability import Problem, Schedule
 from clinic.booking.contact import InvalidContact, InvalidName, parse_contact, parse_name
+from clinic.booking.handlers import Unchangeable
 from clinic.booking.parsing import ImpossibleDate, UnreadableWhen, parse_when
 from clinic.booking.reference import find_reference
+from clinic.booking.time_hint import TimeHint
 from clinic.config import get_settings
 from clinic.contract import (
     REQUESTED_SLOT,
     BookingOutcome,
-    BookingStatus,
     Intent,
     ManageChoice,
     ManageOutcome,
@@ -61,11 +67,15 @@ SOONER = re.compile(
     re.IGNORECASE)
 
 WAITLIST_BUTTON = {"title": "Join the waitlist", "payload": f"/{Intent.JOIN_WAITLIST}"}
+# The slot value that offers the earliest free times.
+EARLIEST = TimeHint.earliest().to_slot()
+# `utter_booking_not_changeable`'s {status}: why the booking found can't change any more.
+UNCHANGEABLE_WORDS = {Unchangeable.CANCELLED: "already cancelled", Unchangeable.PAST: "already in the past"}
 
 
 def offer_waitlist(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """The waitlist offer with its button (not while moving a booking: that keeps its time until moved)."""
-    if tracker.get_slot(Slot.RESCHEDULING):
+    """The waitlist offer with its button, where the service layer offers it (not while moving a booking)."""
+    if not handlers.waitlist_offered(tracker.get_slot(Slot.RESCHEDULING)):
         return
     dispatcher.utter_message(response="utter_waitlist_offer",
                              hold_minutes=str(get_settings().waitlist_hold_minutes))
@@ -77,43 +87,27 @@ def service_from_text(text: Optional[str]) -> Optional[str]:
     return named[0] if len(named) == 1 else None
 
 
-def day_problem(schedule: Schedule, day: date, now: datetime) -> Optional[Problem]:
-    """Why nothing can be booked on a whole day, if so."""
-    today = schedule.local(now).date()
-    if day < today:
-        return Problem.PAST
-    if day > schedule.last_day(now):
-        return Problem.TOO_FAR
-    if schedule.is_closed(day):
-        return Problem.CLOSED
-    return None
-
-
 def say_problem(
     dispatcher: CollectingDispatcher, schedule: Schedule, problem: Problem, start: datetime
-) -> str:
-    """Tell the patient why a time can't be booked; return the hint for the times to offer instead."""
+) -> None:
+    """Tell the patient why a time (or the day of `start`) can't be booked."""
     local = schedule.local(start)
     day = support.day_text(local.date())
     if problem is Problem.PAST:
         dispatcher.utter_message(response="utter_booking_time_past")
-        return ""
-    if problem is Problem.TOO_SOON:
+    elif problem is Problem.TOO_SOON:
         hours = max(1, round(schedule.min_notice_minutes / 60))
         dispatcher.utter_message(
             response="utter_booking_time_too_soon", notice=f"{hours} hour{'s' if hours > 1 else ''}"
         )
-        return ""
-    if problem is Problem.TOO_FAR:
+    elif problem is Problem.TOO_FAR:
         dispatcher.utter_message(response="utter_booking_time_too_far", days=str(schedule.horizon_days))
-        return ""
-    if problem is Problem.CLOSED:
+    elif problem is Problem.CLOSED:
         reason = schedule.closed_days.get(local.date())
         dispatcher.utter_message(
             response="utter_booking_day_closed", day=day + (f" ({reason})" if reason else "")
         )
-        return f"from:{local.date().isoformat()}"
-    if problem is Problem.OUTSIDE_HOURS:
+    elif problem is Problem.OUTSIDE_HOURS:
         dispatcher.utter_message(
             response="utter_booking_time_outside_hours",
             day=day,
@@ -127,7 +121,6 @@ def say_problem(
         )
     else:
         dispatcher.utter_message(response="utter_booking_time_taken", when=support.when_text(local))
-    return f"near:{local.isoformat()}"
 
 
 class BookingFormBase(FormValidationAction, ABC):
@@ -150,12 +143,11 @@ class BookingFormBase(FormValidationAction, ABC):
             logger.exception("%s failed", self.name())
             dispatcher.utter_message(response="utter_booking_unavailable")
             return [SlotSet(self.outcome_slot, self.failed), SlotSet(REQUESTED_SLOT, None)]
-        slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
-        if slots.get(self.outcome_slot) == self.failed:  # gave up after a second bad answer
+        if slot_after(tracker, events, self.outcome_slot) == self.failed:  # gave up after a second bad answer
             kept = [e for e in events if e.get("name") != REQUESTED_SLOT]
             return kept + [SlotSet(REQUESTED_SLOT, None)]
-        missed = slots.get(Slot.MISSED_QUESTION)
-        if missed and slots.get(missed) is not None:  # that question has its answer now
+        missed = slot_after(tracker, events, Slot.MISSED_QUESTION)
+        if missed and slot_after(tracker, events, missed) is not None:  # that question has its answer now
             events += [SlotSet(name, value) for name, value in screening.ANSWERED.items()]
         return events
 
@@ -245,8 +237,8 @@ class ValidateBookingForm(BookingFormBase):
         if slot_value is None:
             return {Slot.BOOKING_SERVICE: None}
         schedule = await support.run_db(handlers.current_schedule)
-        service = schedule.services.get(str(slot_value))
-        if service is None or not service.practitioner_ids:
+        service = handlers.online_service(schedule, str(slot_value))
+        if service is None:
             dispatcher.utter_message(response="utter_booking_service_not_understood")
             return {Slot.BOOKING_SERVICE: None}
         return {Slot.BOOKING_SERVICE: service.code}
@@ -264,9 +256,9 @@ class ValidateBookingForm(BookingFormBase):
             and requested in (None, Slot.BOOKING_CONFIRMED)
         if text is None or not (asked or changing):
             return {}
-        if asked and SOONER.search(text) and not tracker.get_slot(Slot.RESCHEDULING):
+        if asked and SOONER.search(text) and handlers.waitlist_offered(tracker.get_slot(Slot.RESCHEDULING)):
             offer_waitlist(dispatcher, tracker)  # then the earliest times are offered again
-            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: EARLIEST}
         schedule = await support.run_db(handlers.current_schedule)
         now = support.now()
         try:
@@ -274,25 +266,23 @@ class ValidateBookingForm(BookingFormBase):
         except ImpossibleDate as error:
             if not asked:
                 dispatcher.utter_message(response="utter_booking_date_impossible", said=error.text)
-                return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
+                return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: EARLIEST}
             missed = self.missed(
                 Slot.BOOKING_TIME, dispatcher, tracker, "utter_booking_date_impossible", said=error.text)
-            return {**missed, Slot.BOOKING_TIME_HINT: ""}
+            return {**missed, Slot.BOOKING_TIME_HINT: EARLIEST}
         except UnreadableWhen:
             if not asked or is_interruption(tracker):
                 return {}
             return self.missed(Slot.BOOKING_TIME, dispatcher, tracker, "utter_booking_time_not_understood")
         if when.day is None:  # "as soon as possible"
-            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: ""}
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: EARLIEST}
         start = when.start(schedule.tz)
         if start is not None:
             return {Slot.BOOKING_TIME: start.isoformat()}
-        problem = day_problem(schedule, when.day, now)
-        if problem is not None:
-            hint = say_problem(dispatcher, schedule, problem, schedule.at(when.day, datetime.min.time()))
-            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
-        hint = f"day:{when.day.isoformat()}:{when.window or ''}"
-        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
+        day = handlers.day_request(schedule, when.day, when.window, now)
+        if day.problem is not None:
+            say_problem(dispatcher, schedule, day.problem, day.start)
+        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: day.offer.to_slot()}
 
     async def validate_booking_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -306,18 +296,20 @@ class ValidateBookingForm(BookingFormBase):
             return {Slot.BOOKING_TIME: None}
         service = tracker.get_slot(Slot.BOOKING_SERVICE)
         if not service:  # the service comes first; its times are then offered on that day
-            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: f"day:{start.date().isoformat()}:"}
-        schedule, verdict, _ = await support.run_db(
+            return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: TimeHint.on_day(start.date()).to_slot()}
+        checked = await support.run_db(
             handlers.check_time, service, start, support.now(), reference=tracker.get_slot(Slot.RESCHEDULING)
         )
-        if verdict.ok:
+        schedule, problem = checked.schedule, checked.verdict.problem
+        if problem is None:
             local = schedule.local(start)
             if typed_text(tracker) is not None and not tracker.get_slot(Slot.RESCHEDULING):
                 # Typed words were read as a day and time: say which, before asking for the name.
                 dispatcher.utter_message(response="utter_booking_time_free", when=support.when_text(local))
             return {Slot.BOOKING_TIME: local.isoformat(), Slot.BOOKING_TIME_HINT: None}
-        hint = say_problem(dispatcher, schedule, verdict.problem, start)
-        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: hint}
+        say_problem(dispatcher, schedule, problem, start)
+        instead = checked.instead or TimeHint.earliest()  # (always set when the time can't be booked)
+        return {Slot.BOOKING_TIME: None, Slot.BOOKING_TIME_HINT: instead.to_slot()}
 
     async def extract_patient_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -364,27 +356,29 @@ class ValidateManageBookingForm(BookingFormBase):
     ) -> List[EventType]:
         """Once reference and contact are known, find the booking; end the form if it isn't theirs."""
         events = await super().run(dispatcher, tracker, domain)
-        slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
-        reference, contact = slots.get(Slot.BOOKING_REFERENCE), slots.get(Slot.PATIENT_CONTACT)
-        if not reference or not contact or slots.get(Slot.MANAGE_OUTCOME) or slots.get(Slot.MANAGE_CHOICE):
+        reference = slot_after(tracker, events, Slot.BOOKING_REFERENCE)
+        contact = slot_after(tracker, events, Slot.PATIENT_CONTACT)
+        outcome = slot_after(tracker, events, Slot.MANAGE_OUTCOME)
+        choice = slot_after(tracker, events, Slot.MANAGE_CHOICE)
+        if not reference or not contact or outcome or choice:
             return events
         try:
-            booking = await support.run_db(handlers.find_booking, reference, contact)
+            await support.run_db(handlers.find_changeable_booking, reference, contact, support.now())
         except handlers.BookingNotFound:
             dispatcher.utter_message(response="utter_booking_not_found")
             return events + [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.NOT_FOUND),
                              SlotSet(Slot.BOOKING_REFERENCE, None), SlotSet(Slot.PATIENT_CONTACT, None),
                              SlotSet(REQUESTED_SLOT, None)]
-        except BookingSystemDown:
-            dispatcher.utter_message(response="utter_booking_unavailable")
-            return events + [SlotSet(Slot.MANAGE_OUTCOME, self.failed), SlotSet(REQUESTED_SLOT, None)]
-        if booking.status != BookingStatus.BOOKED or booking.starts_at <= support.now():
+        except handlers.BookingNotChangeable as error:
             dispatcher.utter_message(
-                response="utter_booking_not_changeable", reference=booking.reference,
-                status=_status_words(booking.status, booking.starts_at <= support.now()),
+                response="utter_booking_not_changeable", reference=error.booking.reference,
+                status=UNCHANGEABLE_WORDS[error.reason or Unchangeable.PAST],
             )
             return events + [SlotSet(Slot.MANAGE_OUTCOME, ManageOutcome.NOT_CHANGEABLE),
                              SlotSet(REQUESTED_SLOT, None)]
+        except BookingSystemDown:
+            dispatcher.utter_message(response="utter_booking_unavailable")
+            return events + [SlotSet(Slot.MANAGE_OUTCOME, self.failed), SlotSet(REQUESTED_SLOT, None)]
         return events
 
     async def extract_booking_reference(
@@ -430,10 +424,3 @@ class ValidateManageBookingForm(BookingFormBase):
             return {}
         return self.missed(Slot.MANAGE_CHOICE, dispatcher, tracker, "utter_manage_choice_not_understood")
 
-
-def _status_words(status: str, past: bool) -> str:
-    if status == BookingStatus.CANCELLED:
-        return "already cancelled"
-    if status in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW) or past:
-        return "already in the past"
-    return status

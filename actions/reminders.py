@@ -17,11 +17,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import booking_support as support
-from actions.booking import BookingAction, _confirmation_values, moving
+from actions.booking import BookingAction, _confirmation_values, moving, needs_doctor_first
 from actions.booking_support import entity_value
 from clinic.booking import handlers
 from clinic.channels.identity import TWILIO, WHATSAPP_PREFIX, output_channel_for
-from clinic.contract import Entity, ReminderAnswer, ReminderOutcome, Slot, TriageResult
+from clinic.contract import Entity, ReminderAnswer, ReminderOutcome, Slot
 from clinic.db.outbox import REMINDER_REPLIES
 
 DONE: List[EventType] = [
@@ -53,8 +53,7 @@ class ActionAnswerReminder(BookingAction):
         if answer not in REMINDER_REPLIES or not answered_by_sms(tracker):
             dispatcher.utter_message(response="utter_reminder_not_found")
             return list(DONE)
-        urgent = tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT
-        if answer == ReminderAnswer.RESCHEDULE and urgent:
+        if answer == ReminderAnswer.RESCHEDULE and needs_doctor_first(tracker):
             dispatcher.utter_message(response="utter_booking_after_doctor")  # X still cancels
             return list(DONE)
         phone = tracker.sender_id

@@ -24,7 +24,7 @@ from actions.reminders import answered_by_sms
 from clinic.booking import handlers
 from clinic.booking.contact import Contact, InvalidContact, parse_contact
 from clinic.config import get_settings
-from clinic.contract import REQUESTED_SLOT, Entity, Slot, TriageResult, WaitlistAnswer, WaitlistOutcome
+from clinic.contract import REQUESTED_SLOT, Entity, Slot, WaitlistAnswer, WaitlistOutcome
 
 DAY_WORDS = {"week": 7, "fortnight": 14, "two weeks": 14, "2 weeks": 14, "month": 28}
 _DAYS = re.compile(r"\b(\d{1,2})\b")
@@ -60,8 +60,11 @@ class ActionStartWaitlist(BookingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Set `waitlist_blocked` (the rules branch on it)."""
-        urgent = tracker.get_slot(Slot.TRIAGE_RESULT) == TriageResult.URGENT
-        if not tracker.get_slot(Slot.BOOKING_SERVICE) or urgent:
+        allowed = handlers.may_join_waitlist(
+            tracker.get_slot(Slot.BOOKING_SERVICE), tracker.get_slot(Slot.TRIAGE_RESULT),
+            tracker.get_slot(Slot.RED_FLAGS),
+        )
+        if not allowed:
             dispatcher.utter_message(response="utter_waitlist_unavailable")
             return [SlotSet(Slot.WAITLIST_BLOCKED, True)]
         return [SlotSet(Slot.WAITLIST_BLOCKED, False), SlotSet(Slot.WAITLIST_DAYS, None),
@@ -99,12 +102,12 @@ class ValidateWaitlistForm(ValidateBookingForm):
     def validate_waitlist_days(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        """1 to 60 days."""
+        """1 to 60 days (handlers.MAX_WAITLIST_DAYS)."""
         try:
             days = int(str(slot_value))
         except (TypeError, ValueError):
             return {Slot.WAITLIST_DAYS: None}
-        if not 1 <= days <= 60:
+        if not handlers.waitlist_days_ok(days):
             dispatcher.utter_message(response="utter_waitlist_days_not_understood")
             return {Slot.WAITLIST_DAYS: None}
         return {Slot.WAITLIST_DAYS: str(days)}
@@ -119,7 +122,7 @@ class ValidateWaitlistForm(ValidateBookingForm):
             contact = parse_contact(str(slot_value))
         except InvalidContact:
             return {Slot.PATIENT_CONTACT: None}
-        if contact.kind != "phone":
+        if not handlers.waitlist_contact_ok(contact):
             dispatcher.utter_message(response="utter_waitlist_needs_mobile")
             return {Slot.PATIENT_CONTACT: None}
         return {Slot.PATIENT_CONTACT: contact.value}
