@@ -440,3 +440,42 @@ async def test_names_that_read_like_other_intents(db, dispatcher, domain, text, 
     tracker.latest_message["intent"]["confidence"] = confidence
     slots = slot_events(await ValidateBookingForm().run(dispatcher, tracker, domain))
     assert slots.get("patient_name") == name and dispatcher.messages == []
+
+
+@pytest.mark.parametrize("cancelled, now, words", [
+    (True, NOW, "already cancelled"), (False, at(TUESDAY, 10, 15), "already in the past")])
+async def test_a_booking_that_can_no_longer_change_says_why(db, dispatcher, domain, monkeypatch,
+                                                            cancelled, now, words):
+    booked = handlers.book(db, request(at(TUESDAY, 10)), NOW)
+    if cancelled:
+        handlers.cancel_booking(db, booked.reference, "+447911123456", NOW)
+    monkeypatch.setattr(support, "now", lambda: now)
+    slots = await validate_manage(
+        dispatcher, domain, {"booking_reference": booked.reference, "requested_slot": "patient_contact"},
+        text="07911 123456", intent="inform",
+    )
+    assert slots["manage_outcome"] == "not_changeable" and slots["requested_slot"] is None
+    [message] = dispatcher.messages
+    assert (message["response"], message["reference"], message["status"]) == (
+        "utter_booking_not_changeable", booked.reference, words)
+
+
+@pytest.mark.parametrize("triage", [{"triage_result": "urgent"}, {"red_flags": ["bleeding"]}])
+async def test_no_move_or_waitlist_before_a_doctor_but_cancelling_stays_possible(db, dispatcher, domain,
+                                                                                 triage):
+    from actions.waitlist import ActionStartWaitlist
+
+    booked = handlers.book(db, request(at(TUESDAY, 10)), NOW)
+    found = {"booking_reference": booked.reference, "patient_contact": "+447911123456", **triage}
+    move = make_tracker(slots={**found, "manage_choice": "reschedule"})
+    slots = slot_events(await ActionManageBooking().run(dispatcher, move, domain))
+    assert slots["manage_outcome"] == "kept" and responses(dispatcher) == ["utter_booking_after_doctor"]
+    dispatcher.messages.clear()
+    wait = make_tracker(slots={"booking_service": "extraction", **triage})
+    blocked = slot_events(await ActionStartWaitlist().run(dispatcher, wait, domain))
+    assert blocked == {"waitlist_blocked": True}
+    assert responses(dispatcher) == ["utter_waitlist_unavailable"]
+    dispatcher.messages.clear()
+    cancel = make_tracker(slots={**found, "manage_choice": "cancel"})
+    slots = slot_events(await ActionManageBooking().run(dispatcher, cancel, domain))
+    assert slots["manage_outcome"] == "cancelled"
