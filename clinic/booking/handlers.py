@@ -13,7 +13,7 @@ racing transactions commit, and the loser gets `SlotTaken` ("that time was just 
 Rules: every booking rule is decided here (or in the pure `availability` it calls), never again in an
 action: who may book, move or wait online (`needs_doctor_first`, `may_join_waitlist`, ...), which
 bookings can still change (`why_unchangeable`), whether a time or a day can be booked (`check_time`,
-`day_request`) and which times to offer instead (`TimeHint`, `instead_of`, `times_to_offer`). The
+`day_request`) and which times to offer instead (`TimeHint`, `offer_instead`, `times_to_offer`). The
 actions turn the typed results into responses.
 
 Cancelling: a patient's cancellation, the clinic's, an X to a reminder and the erasure of a patient's

@@ -1,6 +1,6 @@
 """Which free times to offer the patient next: the `booking_time_hint` slot as a typed value.
 
-The service layer decides it (`clinic.booking.handlers`: `instead_of`, `day_request`, the exceptions'
+The service layer decides it (`clinic.booking.handlers`: `offer_instead`, `day_request`, the exceptions'
 `instead`), the booking form stores it, `action_ask_booking_time` offers the times it names
 (`handlers.times_to_offer`). The slot holds text; `to_slot` and `from_slot` are the only code that knows
 its format:
