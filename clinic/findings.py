@@ -236,21 +236,36 @@ def _already_negative(toks: Sequence[str], mention: Mention) -> bool:
 POSTPOSED_NO = frozenset({"no", "nope", "nah", "none", "n", "x"})
 
 
-def _echoed_then_denied(toks: Sequence[str], mention: Mention) -> bool:
+def _echoed_then_denied(toks: Sequence[str], mention: Mention, owner: Dict[int, str]) -> bool:
     """The patient repeats the question's word, then says no: "pus? no", "bleeding? nope".
 
-    Not a place: "the lump on my neck? not hard" names the neck and then answers another question.
+    Not a place: "the lump on my neck? not hard" names the neck and then answers another question; nor a
+    "no" that starts the next fact: "kind of squishy? no stuff comes out tho".
     """
     if mention.kind == Entity.LOCATION:
         return False
     after = toks[mention.end:mention.end + 2]
     if after and after[0] in POSTPOSED_NO and (len(after) == 1 or after[1] in PUNCTUATION):
         return mention.kind in ("red_flag", "fluid")  # a list of signs ticked off: "bleeding no, fever no"
-    if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES):
+    if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES) or mention.end + 2 in owner:
         return False
     rest = " " + " ".join(toks[mention.end + 1:mention.end + 5]) + " "
     # "hard? not sure" does not deny
     return not any(rest.startswith(" " + " ".join(tokens(p)) + " ") for p in UNSURE_PHRASES)
+
+
+# A worry that reaches past "and": "what if i squeeze it and it bleeds". A bare "if" is not one: "if i press
+# it, it bleeds" tells what happens.
+WORRIES = (("what", "if"), ("what", "happens", "if"), ("in", "case"), ("supposing",), ("suppose",))
+
+
+def _worried_about(toks: Sequence[str], mention: Mention) -> bool:
+    """Whether the red flag's sentence puts it under "what if" / "in case" before it."""
+    start = mention.start
+    while start > 0 and toks[start - 1] not in PUNCTUATION:
+        start -= 1
+    words = tuple(toks[start:mention.start])
+    return any(words[i:i + len(w)] == w for w in WORRIES for i in range(len(words)))
 
 
 # Red flags whose clause names a place the sign reaches, not where the bump is.
@@ -322,8 +337,10 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
         if m.kind == Entity.LOCATION and _eye_for_i(toks, m):
             continue  # "eye have tried squeezing it": voice typing's "I"
         cue, at = _cue_before(toks, m, owner)
-        if not cue and _echoed_then_denied(toks, m):  # "pus? no, never seen any"
+        if not cue and _echoed_then_denied(toks, m, owner):  # "pus? no, never seen any"
             cue, at = "negated", m.start
+        if not cue and m.kind == Entity.RED_FLAG and _worried_about(toks, m):
+            cue = "hypothetical"  # "what if i squeeze it and it bleeds"
         if not cue and m.kind == Entity.RED_FLAG and _asked_in_its_clause(toks, m, clause_of):
             cue = "hypothetical"  # "could this bump on my chin start bleeding if i leave it?"
         if m.kind == Entity.LOCATION and _where_a_sign_reaches(mentions, m, clause_of):
@@ -829,13 +846,29 @@ def screening_answer(text: str) -> Optional[str]:
     if not toks or any(m.kind == UNSURE for m in find_mentions(toks)):
         return None  # "no idea", "not sure": unreadable, so treated as a maybe
     none = _phrase_spans(toks, LEXICON.screening_none)
+    pointed = [span for span in none if _names_a_thing(toks, span)]
     present = [span for span in _phrase_spans(toks, LEXICON.screening_present)
                if not any(start <= span[0] and span[1] <= end for start, end in none)]
     if present:  # "one of them" is present, unless it is part of "not one of them"
         return "present"
+    if pointed:  # "only that bit of red off the razor, no fevers": something named the lexicon can't judge
+        return None
     if none:
         return "none"
     return None
+
+
+# "only that it's annoying" tells none; "only that bit of red off the razor" names something: after "that" as
+# a conjunction comes the subject of a clause, after "that" pointing at a thing comes the thing.
+CLAUSE_SUBJECTS = frozenset({
+    "it", "its", "i", "the", "my", "there", "he", "she", "they", "we", "you", "this"})
+
+
+def _names_a_thing(toks: Sequence[str], span: Tuple[int, int]) -> bool:
+    """Whether a none-phrase ending in "that" ("only that", "just that") points at something it names."""
+    start, end = span
+    return (toks[start] in ("only", "just") and toks[end - 1] == "that" and end < len(toks)
+            and toks[end] not in CLAUSE_SUBJECTS)
 
 
 def _phrase_spans(toks: Sequence[str], phrases: Iterable[str]) -> List[Tuple[int, int]]:

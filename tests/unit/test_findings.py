@@ -622,3 +622,58 @@ def test_everyday_red_flags_of_set_m_s_kinds(text, flag):
 @pytest.mark.parametrize("text", ["hard to say", "your guess is as good as mine"])
 def test_not_knowing_in_new_words_is_unsure(text):
     assert [f.entity for f in findings.read(text)] == ["unsure"]
+
+
+@pytest.mark.parametrize("text", [
+    "caught it shaving and there was a spot of red on the tissue",
+    "there was red on my pillow this morning",
+    "a bit of red off the razor, that's all",
+])
+def test_blood_told_as_a_mark_of_red_is_bleeding(text):
+    assert findings.red_flags_from_text(text) == ["bleeding"]
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("only that it's annoying", "none"),
+    ("just that the spot is ugly", "none"),
+    ("only that scabby bit beside it, no fevers", None),  # names something: unreadable, so a maybe
+])
+def test_only_that_is_none_unless_it_points_at_something(text, answer):
+    assert findings.screening_answer(text) == answer
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("the thermometer says 38.4", "fever"),
+    ("he was hot and clammy all night", "fever"),
+    ("it had me in tears this morning", "severe_pain"),
+    ("kept me awake all night", "severe_pain"),
+    ("it's gone from tiny to the size of a pea", "fast_growth"),
+])
+def test_set_o_s_kinds_of_warning_sign(text, flag):
+    assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text", ["my temp is 36.9 so no fever", "normal temperature", "temp is fine"])
+def test_a_normal_temperature_is_no_fever(text):
+    assert findings.red_flags_from_text(text) == []
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("what if i pop it and it bleeds everywhere", False),
+    ("what happens if i squeeze it and it starts bleeding", False),
+    ("if i press it, it bleeds", True),  # tells what happens
+    ("it bled this morning, what if it gets infected", True),
+])
+def test_a_worry_reaches_past_and(text, flagged):
+    assert ("bleeding" in findings.red_flags_from_text(text)) is flagged
+
+
+def test_a_no_that_starts_the_next_fact_denies_nothing_before_it():
+    found = {(f.entity, f.value) for f in findings.read("white and kinda squishy? no stuff comes out")}
+    assert found == {("hardness", "soft"), ("fluid", "no")}
+
+
+@pytest.mark.parametrize("text, flag", [("her lump has shot up in size since friday", "fast_growth"),
+                                        ("his whole face has gone red", "spreading_redness")])
+def test_growth_and_redness_in_set_o_s_words(text, flag):
+    assert flag in findings.red_flags_from_text(text)
