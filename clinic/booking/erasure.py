@@ -89,10 +89,27 @@ def erase_sender(db: Session, sender_id: str, now: Optional[datetime] = None) ->
     patients = _patients_with_nothing_else(db, [b.patient_id for b in bookings], [b.id for b in bookings])
     for patient in patients:
         _anonymise(patient)
+    contacts = set(db.scalars(select(WaitlistEntry.contact).where(WaitlistEntry.sender_id == sender_id)))
+    offers = _forget_offers_to(db, contacts)
     waiting = db.execute(delete(WaitlistEntry).where(WaitlistEntry.sender_id == sender_id)
                          .execution_options(synchronize_session=False)).rowcount or 0
     db.flush()
-    return len(bookings) + len(patients) + waiting
+    return len(bookings) + len(patients) + waiting + offers
+
+
+def _forget_offers_to(db: Session, contacts: Iterable[str]) -> int:
+    """Waitlist offers texted to the patient's own number (a time someone else freed) go the same way."""
+    contacts = [c for c in contacts if c]
+    if not contacts:
+        return 0
+    offered = [OutboxMessage.kind == "waitlist_offer", OutboxMessage.recipient.in_(contacts)]
+    db.execute(update(OutboxMessage).where(*offered, OutboxMessage.status == "queued")
+               .values(status="cancelled", last_error="the patient's data was erased")
+               .execution_options(synchronize_session=False))
+    result = db.execute(update(OutboxMessage).where(
+        *offered, OutboxMessage.status.not_in(["queued", "sending"]),
+    ).values(recipient="(erased)", subject=None, body="").execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def purge_before(db: Session, cutoff: datetime) -> int:

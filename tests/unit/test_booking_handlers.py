@@ -298,3 +298,25 @@ def test_erasure_leaves_past_and_cancelled_bookings_as_they_are(uow, database_ur
     with session_factory(database_url)() as db:
         statuses = dict(db.execute(select(Booking.reference, Booking.status)).all())
     assert statuses == {past.reference: "booked", gone.reference: "cancelled"}
+
+
+def test_erasing_the_waiting_patient_forgets_the_offer_texted_to_them(tmp_path, migrated_database):
+    shutil.copy(migrated_database, tmp_path / "offer.db")
+    url = f"sqlite:///{tmp_path / 'offer.db'}"
+    uow, reference = _booked_with_someone_waiting(url)
+    handlers.cancel_booking(uow, reference, PATIENT, LATER)  # the freed time is offered to Fay
+    with session_factory(url)() as db:
+        offer = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "waitlist_offer"))
+        assert offer.recipient == WAITING  # her number: what is at stake
+        offer.status = "sent"  # one already sent, and a second still queued
+        columns = {c.name: getattr(offer, c.name) for c in OutboxMessage.__table__.columns}
+        db.add(OutboxMessage(**{**columns, "id": "queued-offer", "status": "queued"}))
+        db.commit()
+    with session_factory(url)() as db:
+        erase_sender(db, "sms-fay", now=LATER)
+        db.commit()
+    with session_factory(url)() as db:
+        offers = db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "waitlist_offer")).all()
+        assert {(m.recipient, m.body, m.status) for m in offers} == {
+            ("(erased)", "", "sent"), ("(erased)", "", "cancelled")}
+        assert db.scalars(select(WaitlistEntry)).all() == []
