@@ -133,9 +133,14 @@ def end_session(db: Session, token: str) -> None:
     db.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
 
 
-def csrf_matches(expected: str, submitted: Optional[str]) -> bool:
-    """Constant-time comparison of a submitted CSRF token."""
-    return bool(expected) and bool(submitted) and hmac.compare_digest(expected, submitted)
+def csrf_matches(expected: str, submitted: object) -> bool:
+    """Constant-time comparison of a submitted CSRF token.
+
+    Whatever the form held: an uploaded file or non-ASCII text is a mismatch, never an error.
+    """
+    if not expected or not isinstance(submitted, str) or not submitted:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), submitted.encode("utf-8"))
 
 
 def audit(

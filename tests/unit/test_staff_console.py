@@ -247,6 +247,18 @@ def test_the_sign_in_form_needs_its_csrf_token(console):
     assert response.status_code == 403 and "vitawell_staff=" not in response.headers.get("set-cookie", "")
 
 
+@pytest.mark.parametrize("token", [("csrf_token", ("token.txt", b"x", "text/plain")),
+                                   ("csrf_token", (None, "töken"))])
+def test_a_file_or_non_ascii_text_as_the_csrf_token_is_refused_not_an_error(console, token):
+    client = TestClient(console[0], raise_server_exceptions=False)
+    client.get("/staff/login")
+    fields = [("username", (None, "adam")), ("password", (None, PASSWORD)), token]
+    assert client.post("/staff/login", files=fields).status_code == 403
+    sign_in(client, "rita")
+    response = client.post(f"/staff/conversations/{KEY}/reply", files=[("message", (None, "hi")), token])
+    assert response.status_code == 403 and "security token" in response.text
+
+
 def test_wrong_passwords_then_backoff(console):
     client = TestClient(console[0])
     response = sign_in(client, "adam", "not the password")

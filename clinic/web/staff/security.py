@@ -188,7 +188,7 @@ def new_device_id() -> str:
     return secrets.token_hex(16)
 
 
-def login_nonce_matches(request: Request, submitted: Optional[str]) -> bool:
+def login_nonce_matches(request: Request, submitted: object) -> bool:
     """Whether the sign-in form's CSRF token matches its cookie."""
     raw = request.cookies.get(LOGIN_COOKIE)
     if not raw:
