@@ -43,7 +43,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4 is untyped: TypeDecorator is Any
     """An aware datetime stored as naive UTC (same meaning on SQLite and PostgreSQL)."""
 
     impl = DateTime
