@@ -22,7 +22,9 @@ from clinic.booking.availability import FreeTime, Schedule
 from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingError
 from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
-from clinic.booking.wording import clock_text, day_text, when_text  # noqa: F401  (used by the actions)
+from clinic.booking.wording import clock_text as clock_text  # re-exported: the actions word times with these
+from clinic.booking.wording import day_text as day_text
+from clinic.booking.wording import when_text as when_text
 from clinic.contract import Entity, Intent, Slot
 
 logger = logging.getLogger(__name__)

@@ -21,9 +21,11 @@ from clinic.channels import erasure as messaging_erasure
 from clinic.conversations import index as conversation_index
 from clinic.conversations import labels as review_labels
 from clinic.conversations import notes as conversation_notes
-from clinic.conversations.keys import conversation_key  # noqa: F401  (re-exported: the console's callers)
+from clinic.conversations.keys import conversation_key as conversation_key  # re-exported for the console
 from clinic.conversations.store import events, has_events_table
-from clinic.masking import mask_contact, mask_text, mask_value  # noqa: F401  (the one masking, re-exported)
+from clinic.masking import mask_contact as mask_contact  # the one masking, re-exported
+from clinic.masking import mask_text as mask_text
+from clinic.masking import mask_value as mask_value
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
 

@@ -64,8 +64,8 @@ from clinic.channels.sms_text import (
     reminder_reply,
     render_turn,
 )
-from clinic.channels.twilio_client import TwilioSender, TwilioSettings
-from clinic.config import get_settings
+from clinic.channels.twilio_client import TwilioSender
+from clinic.config import TwilioSettings, get_settings
 from clinic.contract import Entity, Intent
 from clinic.hardening.http import client_address
 from clinic.hardening.ratelimit import rate_limiter
