@@ -41,7 +41,7 @@ from clinic.contract import (
 logger = logging.getLogger(__name__)
 
 # The triage decides what to book: milia -> extraction; a pustule or an unclear bump -> consultation.
-SERVICE_FOR_TRIAGE = {
+SERVICE_FOR_TRIAGE: Dict[str, str] = {
     TriageResult.MILIA: "extraction",
     TriageResult.PUSTULE: "consultation",
     TriageResult.UNCERTAIN: "consultation",
@@ -217,9 +217,9 @@ class ActionAskBookingConfirmed(BookingAction):
     ) -> List[EventType]:
         """Service, time, price, name and contact, or the move of an existing booking."""
         schedule = await support.run_db(handlers.current_schedule)
-        service = schedule.services[tracker.get_slot(Slot.BOOKING_SERVICE)]
-        start = schedule.local(support.parse_iso(tracker.get_slot(Slot.BOOKING_TIME)))
-        values = {
+        service = schedule.services[support.filled(tracker, Slot.BOOKING_SERVICE)]
+        start = schedule.local(support.filled_time(tracker, Slot.BOOKING_TIME))
+        values: Dict[str, Any] = {
             "service_name": service.name,
             "duration": str(service.duration_minutes),
             "price": schedule.price_text(service),
@@ -236,7 +236,7 @@ class ActionAskBookingConfirmed(BookingAction):
         return []
 
 
-def _confirmation_values(booking: BookingView) -> Dict[str, str]:
+def _confirmation_values(booking: BookingView) -> Dict[str, Any]:
     return {
         "reference": booking.reference,
         "when": support.when_text(booking.starts_at),
@@ -273,10 +273,11 @@ class ActionSubmitBooking(BookingAction):
                 )
                 dispatcher.utter_message(response="utter_booking_moved", **_confirmation_values(booking))
             else:
+                contact = support.filled(tracker, Slot.PATIENT_CONTACT)
                 request = BookingRequest(
-                    service_code=tracker.get_slot(Slot.BOOKING_SERVICE),
-                    starts_at=start,
-                    name=tracker.get_slot(Slot.PATIENT_NAME),
+                    service_code=support.filled(tracker, Slot.BOOKING_SERVICE),
+                    starts_at=support.filled_time(tracker, Slot.BOOKING_TIME),
+                    name=support.filled(tracker, Slot.PATIENT_NAME),
                     contact=Contact.stored(contact),
                     sender_id=tracker.sender_id,
                     triage={name: tracker.get_slot(name) for name in TRIAGE_SLOTS},

@@ -51,6 +51,10 @@ class BookingSystemDown(Exception):
     """The booking database could not be used."""
 
 
+class MissingSlot(Exception):
+    """A slot the form fills was empty when an action needed it (the action then fails: "call the clinic")."""
+
+
 def now() -> datetime:
     """The current time (tests replace this with a fixed clock)."""
     return datetime.now(timezone.utc)
@@ -136,6 +140,22 @@ def contact_text(value: Optional[str]) -> str:
     if not value:
         return ""
     return Contact.stored(value).display()
+
+
+def filled(tracker: Tracker, slot: Slot) -> str:
+    """The value of a text slot the form has filled; MissingSlot if it is empty."""
+    value = tracker.get_slot(slot)
+    if value is None:
+        raise MissingSlot(slot)
+    return str(value)
+
+
+def filled_time(tracker: Tracker, slot: Slot) -> datetime:
+    """The aware datetime in a slot the form has filled; MissingSlot if it is empty or not a time."""
+    moment = parse_iso(tracker.get_slot(slot))
+    if moment is None:
+        raise MissingSlot(slot)
+    return moment
 
 
 def parse_iso(value: Any) -> Optional[datetime]:

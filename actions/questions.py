@@ -7,7 +7,7 @@ conversation in its "Needs a person" inbox marked as a question; a staff reply t
 patient's channel. Unlike a handoff (actions/handoff.py) the conversation is not paused.
 """
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,7 +25,7 @@ TEAM_QUESTION_INTENTS = frozenset({
 MAX_QUESTION_CHARS = 500
 
 
-def question_asked(events: List[dict]) -> Optional[str]:
+def question_asked(events: List[Dict[str, Any]]) -> Optional[str]:
     """The patient's latest question for the team (their words), or None if there is none to pass on.
 
     Only messages since the offer's question count: the latest user message before the yes must be it.

@@ -51,7 +51,9 @@ INTERRUPTIONS = frozenset({
 # in data/rules/reminders.yml end the form and answer the reply.
 TEXT_REPLIES = frozenset({Intent.REMINDER_REPLY, Intent.WAITLIST_REPLY})
 
-ANSWERED = {Slot.QUESTION_MISSES: None, Slot.MISSED_QUESTION: None, Slot.NEEDS_ANSWER_HELP: False}
+ANSWERED: Dict[str, Any] = {
+    Slot.QUESTION_MISSES: None, Slot.MISSED_QUESTION: None, Slot.NEEDS_ANSWER_HELP: False,
+}
 
 
 def typed_text(tracker: Tracker) -> Optional[str]:

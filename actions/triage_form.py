@@ -1,7 +1,7 @@
 """The triage form: asks only what it doesn't know, reads typed answers and negations."""
 
 import re
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -27,8 +27,10 @@ from clinic.contract import (
 # Intents whose text may answer the form's question.
 ANSWER_INTENTS = frozenset({Intent.INFORM, Intent.DESCRIBE_BUMP, Intent.AFFIRM, Intent.DENY})
 
-SLOT_KIND = {slot: entity for entity, slot in SLOT_OF_ENTITY.items() if entity in DESCRIBING_ENTITIES}
-TEXT_READERS = {
+SLOT_KIND: Dict[str, str] = {
+    slot: entity for entity, slot in SLOT_OF_ENTITY.items() if entity in DESCRIBING_ENTITIES
+}
+TEXT_READERS: Dict[str, Callable[[str], Optional[str]]] = {
     Slot.BUMP_HARDNESS: findings.hardness_from_text,
     Slot.BUMP_FLUID: findings.fluid_from_text,
     Slot.BUMP_LOCATION: findings.location_from_text,
@@ -37,8 +39,9 @@ TEXT_READERS = {
 
 # What a third unreadable answer in a row records: a professional looks at the bump anyway.
 # The fluid question's Yes / No, from the intent when the words say neither.
-YES_NO = {Intent.AFFIRM: Fluid.YES, Intent.DENY: Fluid.NO}
-GIVEN_UP = {
+# (keyed by the latest intent, None when there is none)
+YES_NO: Dict[Optional[str], str] = {Intent.AFFIRM: Fluid.YES, Intent.DENY: Fluid.NO}
+GIVEN_UP: Dict[str, str] = {
     Slot.BUMP_HARDNESS: Hardness.UNSURE, Slot.BUMP_FLUID: Fluid.UNSURE, Slot.BUMP_LOCATION: Location.OTHER,
 }
 # "on my kneecap", "behind his ear": a place the lexicon doesn't name, said in answer to "where is it?"
@@ -71,7 +74,7 @@ class ValidateTriageForm(FormValidationAction):
     def _forget_previous_triage(tracker: Tracker) -> List[EventType]:
         """Keep only what the latest message says; forget the previous bump's answers."""
         latest = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
-        fresh = {
+        fresh: Dict[str, Any] = {
             Slot.BUMP_HARDNESS: findings.normalise(Entity.HARDNESS, latest.get(Entity.HARDNESS)),
             Slot.BUMP_FLUID: findings.normalise(Entity.FLUID, latest.get(Entity.FLUID)),
             Slot.BUMP_LOCATION: findings.normalise(Entity.LOCATION, latest.get(Entity.LOCATION)),

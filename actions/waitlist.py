@@ -154,7 +154,7 @@ class ActionJoinWaitlist(BookingAction):
             return [SlotSet(Slot.WAITLIST_DAYS, None)]
         schedule = await support.run_db(handlers.current_schedule)
         dispatcher.utter_message(
-            response="utter_waitlist_joined", service_name=schedule.services[service].name,
+            response="utter_waitlist_joined", service_name=schedule.services[joined.service_code].name,
             last_day=support.day_text(joined.last_day), contact=support.contact_text(contact),
             hold_minutes=hold_minutes(),
         )

@@ -344,6 +344,15 @@ async def test_confirmed_booking_is_stored_with_the_triage(db, dispatcher, domai
         slots["booking_reference"], "chat-42", "milia", "eye_area")
 
 
+@pytest.mark.parametrize("empty", ["patient_name", "patient_contact", "booking_service", "booking_time"])
+async def test_a_confirmation_with_a_slot_missing_says_please_call(db, dispatcher, domain, empty):
+    """Not "that time was just taken": a missing name used to fail every insert and read as a race."""
+    tracker = make_tracker(slots={**BOOKING, empty: None}, intent="affirm")
+    slots = slot_events(await ActionSubmitBooking().run(dispatcher, tracker, domain))
+    assert slots["booking_outcome"] == "failed" and responses(dispatcher) == ["utter_booking_unavailable"]
+    assert handlers.bookings_on(db, TUESDAY) == []
+
+
 async def test_no_at_the_summary_books_nothing(db, dispatcher, domain):
     tracker = make_tracker(slots={**BOOKING, "booking_confirmed": False}, intent="deny")
     slots = slot_events(await ActionSubmitBooking().run(dispatcher, tracker, domain))
