@@ -9,12 +9,12 @@ from typing import Callable, List, Optional
 from clinic.booking.cli import register as register_booking
 
 # Each concern adds its sub-commands with a `register(subparsers)` function listed here.
-REGISTRARS: List[Callable[[argparse._SubParsersAction], None]] = [
+REGISTRARS: List[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     register_booking,  # bookings list/cancel/attended/no-show, schedule show/sync
 ]
 
 
-def _register_staff(subparsers: argparse._SubParsersAction) -> None:
+def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from clinic.staff.cli import register
 
     register(subparsers)
@@ -23,7 +23,7 @@ def _register_staff(subparsers: argparse._SubParsersAction) -> None:
 REGISTRARS.append(_register_staff)
 
 
-def _register_worker(subparsers: argparse._SubParsersAction) -> None:
+def _register_worker(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from clinic.outbox.cli import register
 
     register(subparsers)
@@ -32,7 +32,7 @@ def _register_worker(subparsers: argparse._SubParsersAction) -> None:
 REGISTRARS.append(_register_worker)  # worker [--once [--now ISO-8601]]
 
 
-def _register_nlu(subparsers: argparse._SubParsersAction) -> None:
+def _register_nlu(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from clinic.conversations.cli import register
 
     register(subparsers)
@@ -41,7 +41,7 @@ def _register_nlu(subparsers: argparse._SubParsersAction) -> None:
 REGISTRARS.append(_register_nlu)
 
 
-def _register_db(subparsers: argparse._SubParsersAction) -> None:
+def _register_db(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = subparsers.add_parser("db", help="clinic database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from datetime import date, datetime, timedelta, timezone
-from typing import List
+from typing import TYPE_CHECKING, List
+
+if TYPE_CHECKING:
+    from clinic.booking.unit_of_work import UnitOfWorkFactory
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `bookings` and `schedule` to the `clinic` command."""
     bookings = subparsers.add_parser("bookings", help="list, cancel and mark bookings")
     sub = bookings.add_subparsers(dest="bookings_command", required=True)
@@ -42,7 +45,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _uow():  # noqa: ANN202
+def _uow() -> UnitOfWorkFactory:
     from clinic.booking.unit_of_work import unit_of_work_factory
 
     return unit_of_work_factory()

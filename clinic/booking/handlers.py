@@ -589,7 +589,10 @@ def reschedule_booking(
     for practitioner_id in verdict.practitioner_ids:
         try:
             with uow_factory() as uow:
-                booking = uow.bookings.get(reference)
+                current = uow.bookings.get(reference)
+                if current is None:  # bookings are never deleted: not expected
+                    raise BookingNotFound(reference)
+                booking = current
                 _ensure_changeable(booking, schedule, now)
                 freed = Freed.of(booking)
                 booking.starts_at, booking.ends_at = new_start, new_start + service.duration
@@ -767,7 +770,8 @@ def offer_awaiting_reply(uow_factory: UnitOfWorkFactory, phone: str, now: dateti
         entry = uow.bookings.offer_for(phone, now)
         if entry is None:
             return None
-        return entry.offer_expires_at - timedelta(minutes=uow.outbox.policy.waitlist_hold_minutes)
+        made: datetime = entry.offer_expires_at - timedelta(minutes=uow.outbox.policy.waitlist_hold_minutes)
+        return made
 
 
 def _passed_on(entry: WaitlistEntry) -> Freed:

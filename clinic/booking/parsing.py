@@ -11,11 +11,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Optional, Tuple
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import dateparser
 from dateparser.search import search_dates
+
+if TYPE_CHECKING:
+    from dateparser import _Settings  # typeshed's name for the settings dateparser reads
 
 MAX_LENGTH = 200
 
@@ -75,7 +78,7 @@ class WhenRequest:
     time: Optional[time] = None
     window: Optional[str] = None
 
-    def start(self, tz) -> Optional[datetime]:  # noqa: ANN001
+    def start(self, tz: Optional[tzinfo]) -> Optional[datetime]:
         """The exact requested start, when both day and time are known."""
         if self.day is None or self.time is None:
             return None
@@ -173,7 +176,7 @@ def _dateparser_day(text: str, now: datetime) -> Optional[date]:
     core = " ".join(_FILLER.sub(" ", text).replace("?", " ").replace("!", " ").split())
     if not core or not re.search(r"[a-z0-9]", core):
         return None
-    settings = {
+    settings: _Settings = {
         "RELATIVE_BASE": now.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
         "DATE_ORDER": "DMY",

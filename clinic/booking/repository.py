@@ -6,8 +6,8 @@ writes the booking tables.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Dict, Iterable, List, Optional, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ class BookingRepository:
         services = self.session.execute(
             select(Service).where(Service.active.is_(True)).order_by(Service.id)
         ).scalars().all()
-        hours: Dict[int, list] = {}
+        hours: Dict[int, List[Tuple[time, time]]] = {}
         for row in self.session.execute(select(OpeningHours).order_by(OpeningHours.opens)).scalars():
             hours.setdefault(row.weekday, []).append((row.opens, row.closes))
         closed = {row.day: row.reason for row in self.session.execute(select(ClosedDay)).scalars()}
@@ -97,13 +97,13 @@ class BookingRepository:
                 service.active = False
         self.session.flush()
         practitioners = {p.code: p for p in self.session.execute(select(Practitioner)).scalars()}
-        for spec in config.practitioners:
-            practitioner = practitioners.get(spec.code) or Practitioner(code=spec.code)
-            practitioner.name, practitioner.active = spec.name, True
-            practitioner.working_days = ",".join(str(d) for d in spec.days)
-            practitioner.services = [services[code] for code in spec.services]
+        for person in config.practitioners:
+            practitioner = practitioners.get(person.code) or Practitioner(code=person.code)
+            practitioner.name, practitioner.active = person.name, True
+            practitioner.working_days = ",".join(str(d) for d in person.days)
+            practitioner.services = [services[code] for code in person.services]
             self.session.add(practitioner)
-            practitioners[spec.code] = practitioner
+            practitioners[person.code] = practitioner
         staff = {p.code for p in config.practitioners}
         for code, practitioner in practitioners.items():
             if code not in staff:
@@ -135,6 +135,7 @@ class BookingRepository:
 
     def patient_for(self, name: str, contact: Contact) -> Patient:
         """The patient with this name and contact, added if new (family members may share a phone)."""
+        patient: Patient
         for patient in self.session.execute(
             select(Patient).where(Patient.contact == contact.value).order_by(Patient.id)
         ).scalars():
@@ -167,9 +168,10 @@ class BookingRepository:
 
     def get(self, reference: str) -> Optional[Booking]:
         """The booking with this reference."""
-        return self.session.execute(
+        booking: Optional[Booking] = self.session.execute(
             select(Booking).where(Booking.reference == reference)
         ).scalar_one_or_none()
+        return booking
 
     def held(self, start: datetime, end: datetime, except_booking_id: Optional[int] = None,
              now: Optional[datetime] = None, except_offer_id: Optional[int] = None) -> Held:
@@ -210,12 +212,13 @@ class BookingRepository:
 
     def waiting_entry(self, contact: str, service_code: str) -> Optional[WaitlistEntry]:
         """The contact's waiting (or offered) entry for the service, if any."""
-        return self.session.execute(
+        entry: Optional[WaitlistEntry] = self.session.execute(
             select(WaitlistEntry).where(WaitlistEntry.contact == contact,
                                         WaitlistEntry.service_code == service_code,
                                         WaitlistEntry.status.in_(["waiting", "offered"]))
             .order_by(WaitlistEntry.id)
         ).scalars().first()
+        return entry
 
     def next_waiting(self, service_code: str, day: date, start: datetime, practitioner_id: int,
                      except_contact: str) -> Optional[WaitlistEntry]:
@@ -230,21 +233,23 @@ class BookingRepository:
             OutboxMessage.kind == "waitlist_offer", OutboxMessage.recipient == WaitlistEntry.contact,
             OutboxMessage.starts_at == start,
         ).exists()
-        return self.session.execute(
+        entry: Optional[WaitlistEntry] = self.session.execute(
             select(WaitlistEntry).where(
                 WaitlistEntry.status == "waiting", WaitlistEntry.service_code == service_code,
                 WaitlistEntry.first_day <= day, WaitlistEntry.last_day >= day,
                 WaitlistEntry.contact != except_contact, not_this_time, ~offered_before,
             ).order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1).with_for_update()
         ).scalars().first()
+        return entry
 
     def offer_for(self, contact: str, now: datetime) -> Optional[WaitlistEntry]:
         """The live offer to this contact (the newest), if any."""
-        return self.session.execute(
+        entry: Optional[WaitlistEntry] = self.session.execute(
             select(WaitlistEntry).where(WaitlistEntry.contact == contact, WaitlistEntry.status == "offered",
                                         WaitlistEntry.offer_expires_at > now)
             .order_by(WaitlistEntry.offer_expires_at.desc()).limit(1).with_for_update()
         ).scalars().first()
+        return entry
 
     def expired_offers(self, now: datetime) -> List[WaitlistEntry]:
         """Offers whose hold has passed without an answer (locked; other workers skip them)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Set, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -138,9 +138,10 @@ def _int(value: Any, what: str) -> int:
 
 
 def _positive_int(value: Any, what: str) -> int:
-    if _int(value, what) == 0:
+    number = _int(value, what)
+    if number == 0:
         raise ScheduleFileError(f"{what} must be more than 0")
-    return value
+    return number
 
 
 def _services(raw: Any, slot_minutes: int, where: str) -> Tuple[ServiceConfig, ...]:
@@ -220,7 +221,7 @@ def _closed_days(raw: Any, where: str) -> Dict[date, str]:
     return closed
 
 
-def _practitioners(raw: Any, services: set, where: str) -> Tuple[PractitionerConfig, ...]:
+def _practitioners(raw: Any, services: Set[str], where: str) -> Tuple[PractitionerConfig, ...]:
     if not isinstance(raw, list) or not raw:
         raise ScheduleFileError(f"{where}: `practitioners` must list at least one practitioner")
     practitioners, seen = [], set()

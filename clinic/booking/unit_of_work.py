@@ -35,9 +35,12 @@ class SqlAlchemyUnitOfWork:
     def __init__(
         self, session_factory: Optional[SessionFactory] = None, policy: Optional[MessagePolicy] = None
     ) -> None:
-        settings = get_settings() if session_factory is None or policy is None else None
-        self.session_factory = session_factory or make_session_factory(settings.database_url)
-        self.policy = policy or MessagePolicy.from_settings(settings)
+        if session_factory is None or policy is None:
+            settings = get_settings()
+            session_factory = session_factory or make_session_factory(settings.database_url)
+            policy = policy or MessagePolicy.from_settings(settings)
+        self.session_factory = session_factory
+        self.policy = policy
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         """Open the session."""

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `clinic nlu export --out FILE`."""
     nlu = subparsers.add_parser("nlu", help="NLU training data from the console's review labels")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)

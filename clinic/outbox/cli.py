@@ -12,7 +12,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `worker` to the `clinic` command."""
     worker = subparsers.add_parser(
         "worker", help="send confirmations, reminders and cancellations (the outbox) when they are due"

@@ -9,7 +9,7 @@ import sys
 from clinic.staff.models import ROLES
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `clinic staff ...` and `clinic purge ...`."""
     staff = subparsers.add_parser("staff", help="staff console accounts")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
