@@ -16,4 +16,5 @@ from clinic.channels.models import MessagingReplyOptions
 def erase_sender(db: Session, sender_id: str) -> int:
     """Delete the conversation's pending reply options (caller commits); how many rows."""
     rows = delete(MessagingReplyOptions).where(MessagingReplyOptions.address == sender_id)
-    return db.execute(rows).rowcount
+    erased: int = db.execute(rows).rowcount
+    return erased

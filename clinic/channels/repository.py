@@ -46,7 +46,7 @@ class MessagingRepository:
     def consent(self, address: str) -> Optional[MessagingConsent]:
         """The stored consent row of `address`, if any (detached, read-only use)."""
         with self._sessions() as session:
-            consent = session.get(MessagingConsent, address)
+            consent: Optional[MessagingConsent] = session.get(MessagingConsent, address)
             if consent is not None:
                 session.expunge(consent)
             return consent
@@ -93,7 +93,7 @@ class MessagingRepository:
             row = session.get(MessagingReplyOptions, address)
             if row is None:
                 return None
-            sent = row.sent_at
+            sent: datetime = row.sent_at
             return sent if sent.tzinfo is not None else sent.replace(tzinfo=timezone.utc)
 
     def remember_reply_options(self, address: str, options: List[Option]) -> None:

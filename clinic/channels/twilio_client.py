@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,7 +55,7 @@ class SendRetry(Retry):
     twice); the last answer is returned rather than raised.
     """
 
-    def __init__(self, *args, sleep: Callable[[float], None] = time.sleep, **kwargs) -> None:
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sleep_function = sleep
 
@@ -236,7 +236,8 @@ class TwilioSender:
             if created is not None and created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
             if (message.body or "") == body and (created is None or created >= since):
-                return message.sid
+                sid: str = message.sid
+                return sid
         return None
 
     def _record_twilio_opt_out(self, address: str) -> None:

@@ -17,7 +17,7 @@ import hmac
 import logging
 import re
 import secrets
-from typing import Mapping, Optional
+from typing import Mapping, Optional, TypeGuard
 
 from clinic.channels.identity import WIDGET_PREFIX
 from clinic.config import Settings, get_settings
@@ -67,7 +67,7 @@ class WidgetSessions:
         body = WIDGET_PREFIX + _b64(secrets.token_bytes(RANDOM_BYTES))
         return f"{body}.{self._signature(body)}"
 
-    def is_issued(self, session_id: object) -> bool:
+    def is_issued(self, session_id: object) -> TypeGuard[str]:
         """Whether this server (or one sharing its secret) issued `session_id`; length checked first."""
         if not isinstance(session_id, str) or len(session_id) > MAX_SESSION_ID_CHARS:
             return False

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -222,8 +222,9 @@ class ConversationIndex:
             days: Dict[date, List[int]] = defaultdict(lambda: [0, 0])
             review: Dict[int, Dict[str, Any]] = {}
             for sender, sender_rows in by_sender.items():
-                row = stored.get(sender)
-                summary = to_summary(row) if row is not None else ConversationSummary(sender_id=sender)
+                stored_row = stored.get(sender)
+                summary = (to_summary(stored_row) if stored_row is not None
+                           else ConversationSummary(sender_id=sender))
                 for event in sender_rows:
                     if event["id"] <= summary.last_event_id:
                         continue  # already folded in (a refresher in another process got here first)
@@ -243,13 +244,13 @@ class ConversationIndex:
                         if candidate is not None:
                             review[candidate["event_id"]] = candidate
                 if summary.started is None:  # nothing left (erased, or no timestamped event yet)
-                    if row is not None:
-                        db.delete(row)
+                    if stored_row is not None:
+                        db.delete(stored_row)
                     continue
-                if row is None:
-                    row = ConversationRow(sender_id=sender, conversation_key=self.key(sender))
-                    db.add(row)
-                _store(row, summary)
+                if stored_row is None:
+                    stored_row = ConversationRow(sender_id=sender, conversation_key=self.key(sender))
+                    db.add(stored_row)
+                _store(stored_row, summary)
             if review:
                 ids = list(review)
                 for i in range(0, len(ids), CHUNK):  # ids SQLite gave out again (see _check_watermark)
@@ -351,7 +352,8 @@ class ConversationIndex:
             for sender in db.scalars(select(ConversationRow.sender_id)
                                      .where(ConversationRow.conversation_key == key)):
                 if self.key(sender) == key:
-                    return sender
+                    found: str = sender
+                    return found
         return None
 
     def summary(self, sender_id: str) -> Optional[ConversationSummary]:
@@ -364,7 +366,7 @@ class ConversationIndex:
             summary.bookings = _bookings(db, [sender_id]).get(sender_id, {})
             return summary
 
-    def exists(self, senders: Iterable[str]) -> set:
+    def exists(self, senders: Iterable[str]) -> Set[str]:
         """Which of these sender ids have a conversation."""
         wanted, found = list(set(senders)), set()
         with self.db() as db:
@@ -495,7 +497,7 @@ def _bookings(db: Session, senders: List[str]) -> Dict[str, Dict[str, int]]:
 
 def erase_sender(db: Session, sender_id: str) -> int:
     """A patient's erasure: their conversation's row and review messages (caller commits)."""
-    erased = db.execute(delete(ConversationRow).where(ConversationRow.sender_id == sender_id)).rowcount
+    erased: int = db.execute(delete(ConversationRow).where(ConversationRow.sender_id == sender_id)).rowcount
     erased += db.execute(delete(ReviewMessage).where(ReviewMessage.sender_id == sender_id)).rowcount
     return erased
 
@@ -503,7 +505,7 @@ def erase_sender(db: Session, sender_id: str) -> int:
 def purge_before(db: Session, cutoff: datetime) -> int:
     """Retention: conversations idle since before the cutoff (naive UTC), review messages older than it."""
     epoch = cutoff.replace(tzinfo=timezone.utc).timestamp()
-    erased = db.execute(delete(ConversationRow).where(ConversationRow.last_active < epoch)).rowcount
+    erased: int = db.execute(delete(ConversationRow).where(ConversationRow.last_active < epoch)).rowcount
     erased += db.execute(delete(ReviewMessage).where(ReviewMessage.at < epoch)).rowcount
     return erased
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 from clinic.contract import BookingOutcome, BookingStatus, TriageResult
 from clinic.conversations.summary import ConversationSummary, to_datetime
+
+if TYPE_CHECKING:
+    from clinic.conversations.index import ConversationIndex
 
 TRIAGE_OUTCOMES = TriageResult.values()
 
@@ -81,17 +84,21 @@ def first_day(days: int = 30, today: Optional[date] = None) -> datetime:
     return datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), tzinfo=timezone.utc)
 
 
-def compute(index, days: int = 30, today: Optional[date] = None, weakest: int = 15) -> Insights:  # noqa: ANN001
+def compute(
+    index: ConversationIndex, days: int = 30, today: Optional[date] = None, weakest: int = 15
+) -> Insights:
     """Figures over the last `days` days (UTC), from the conversation index (ConversationIndex)."""
     first = first_day(days, today)
     calendar = [first.date() + timedelta(days=i) for i in range(days)]
     position = {day: i for i, day in enumerate(calendar)}
     window = index.window(first.timestamp(), weakest=weakest)
     per_day = [0] * days
-    mix: Counter = Counter()
-    shown = [s for s in window.summaries if s.started is not None and s.started.date() in position]
-    for summary in shown:
-        per_day[position[summary.started.date()]] += 1
+    mix: Counter[str] = Counter()
+    dated = [(s, s.started.date()) for s in window.summaries if s.started is not None]
+    shown_on = [(s, day) for s, day in dated if day in position]
+    shown = [s for s, _ in shown_on]
+    for summary, day in shown_on:
+        per_day[position[day]] += 1
         mix[summary.triage_result or "no result"] += 1
     messages = [window.days.get(day, (0, 0))[0] for day in calendar]
     fallbacks = [window.days.get(day, (0, 0))[1] for day in calendar]

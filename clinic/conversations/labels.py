@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, Type
 
 import yaml
 from sqlalchemy import delete, func, select
@@ -89,7 +89,7 @@ class LabelRepository:
     def message(self, event_id: int) -> Optional[ReviewMessage]:
         """One review message."""
         with self.db() as db:
-            found = db.get(ReviewMessage, event_id)
+            found: Optional[ReviewMessage] = db.get(ReviewMessage, event_id)
             if found is not None:
                 db.expunge(found)
             return found
@@ -150,13 +150,13 @@ class _Literal(str):
     pass
 
 
-def _literal(dumper: yaml.Dumper, value: _Literal) -> yaml.Node:
+def _literal(dumper: yaml.SafeDumper, value: _Literal) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
 
 
 def nlu_yaml(examples: Dict[str, List[str]]) -> str:
     """Rasa NLU training data (YAML 3.1) for these examples."""
-    dumper = type("LiteralDumper", (yaml.SafeDumper,), {})
+    dumper: Type[yaml.SafeDumper] = type("LiteralDumper", (yaml.SafeDumper,), {})
     dumper.add_representer(_Literal, _literal)
     body = {
         "version": "3.1",
@@ -182,4 +182,5 @@ def export_nlu(db: sessionmaker, out: Path) -> int:
 
 def erase_sender(db: Session, sender_id: str) -> int:
     """A patient's erasure: the labels made from their messages (caller commits)."""
-    return db.execute(delete(NluLabel).where(NluLabel.sender_id == sender_id)).rowcount
+    erased: int = db.execute(delete(NluLabel).where(NluLabel.sender_id == sender_id)).rowcount
+    return erased

@@ -134,7 +134,8 @@ class NotesRepository:
 
     def tags_for(self, senders: Iterable[str]) -> Dict[str, List[str]]:
         """The tags of each of these conversations (a page of the list)."""
-        wanted, found = list(set(senders)), {}
+        wanted = list(set(senders))
+        found: Dict[str, List[str]] = {}
         with self.db() as db:
             for i in range(0, len(wanted), CHUNK):
                 query = select(ConversationTag.sender_id, ConversationTag.tag).where(
@@ -181,7 +182,7 @@ class NotesRepository:
 def erase_sender(db: Session, sender_id: str) -> int:
     """A patient's erasure: the notes and tags on their conversation (caller commits)."""
     db.execute(delete(NoteWord).where(NoteWord.sender_id == sender_id))
-    erased = db.execute(delete(ConversationNote).where(ConversationNote.sender_id == sender_id)).rowcount
+    erased: int = db.execute(delete(ConversationNote).where(ConversationNote.sender_id == sender_id)).rowcount
     erased += db.execute(delete(ConversationTag).where(ConversationTag.sender_id == sender_id)).rowcount
     return erased
 
@@ -197,7 +198,7 @@ def purge_before(db: Session, cutoff: datetime) -> int:
     quick = {"synchronize_session": False}
     db.execute(delete(NoteWord).where(NoteWord.note_id.in_(select(ConversationNote.id).where(old_notes)))
                .execution_options(**quick))
-    erased = db.execute(delete(ConversationNote).where(old_notes).execution_options(**quick)).rowcount
+    erased: int = db.execute(delete(ConversationNote).where(old_notes).execution_options(**quick)).rowcount
     old_tags = or_(ConversationTag.added_at < epoch, ConversationTag.sender_id.in_(idle))
     erased += db.execute(delete(ConversationTag).where(old_tags).execution_options(**quick)).rowcount
     return erased

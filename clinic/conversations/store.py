@@ -33,4 +33,5 @@ def tracker_engine(url: str) -> Engine:
 
 def has_events_table(engine: Engine) -> bool:
     """False until Rasa has stored its first conversation."""
-    return inspect(engine).has_table("events")
+    present: bool = inspect(engine).has_table("events")
+    return present

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, overload
 
 from clinic.contract import NLU_FALLBACK, BookingOutcome, BookingStatus, Intent, Slot, TriageResult
 from clinic.hardening.input_guard import PUBLIC_PAYLOADS
@@ -38,6 +38,10 @@ SHOWN_STATUSES = (
 RESETTING_EVENTS = ("session_started", "restart")
 
 
+@overload
+def to_datetime(timestamp: float) -> datetime: ...
+@overload
+def to_datetime(timestamp: Optional[float]) -> Optional[datetime]: ...
 def to_datetime(timestamp: Optional[float]) -> Optional[datetime]:
     """A tracker timestamp (epoch seconds) as an aware UTC datetime."""
     if timestamp is None:
@@ -110,7 +114,8 @@ class ConversationSummary:
         if row.get("id"):
             self.last_event_id = max(self.last_event_id, int(row["id"]))
         if kind == "action" and row.get("action_name") == ERASE_ACTION:
-            self.__init__(sender_id=self.sender_id, last_event_id=self.last_event_id)  # erased right after
+            ConversationSummary.__init__(  # erased right after: a fresh summary, in place
+                self, sender_id=self.sender_id, last_event_id=self.last_event_id)
             return
         if at is not None:
             self.started = self.started or at
