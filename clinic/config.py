@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from pydantic import BaseSettings, Field, validator
+from pydantic.env_settings import SettingsSourceCallable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -194,7 +195,10 @@ class Settings(BaseSettings):
         frozen = True
 
         @classmethod
-        def customise_sources(cls, init_settings, env_settings, file_secret_settings):
+        def customise_sources(
+            cls, init_settings: SettingsSourceCallable, env_settings: SettingsSourceCallable,
+            file_secret_settings: SettingsSourceCallable,
+        ) -> Tuple[SettingsSourceCallable, ...]:
             """Only what `from_env` hands over: the environment, or a mapping standing for it."""
             return (init_settings,)
 
@@ -209,7 +213,10 @@ class Settings(BaseSettings):
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:
         """Read the settings now, from `environ` (default: this process's environment)."""
         environ = os.environ if environ is None else environ
-        given = {name: environ[variable] for variable, name in _VARIABLES.items() if variable in environ}
+        # Strings, which the validators below turn into each field's type.
+        given: Dict[str, Any] = {
+            name: environ[variable] for variable, name in _VARIABLES.items() if variable in environ
+        }
         return cls(**given)
 
     @validator("*", pre=True)

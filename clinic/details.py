@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -99,7 +99,7 @@ def hours_words(ranges: Tuple[Tuple[time, time], ...]) -> str:
 
 def week_words(schedule: ScheduleConfig) -> str:
     """The week's opening hours, days with the same hours run together: "Mon-Tue 9am-5pm, Wed 9am-7pm"."""
-    runs: list = []
+    runs: List[List[Any]] = []  # [first weekday, last weekday, hours in words]
     for weekday in range(7):
         hours = hours_words(schedule.opening_hours.get(weekday, ()))
         if runs and runs[-1][2] == hours:

@@ -296,7 +296,7 @@ def _where_a_sign_reaches(mentions: Sequence[Mention], place: Mention, clause_of
     )
 
 
-_FLIP = {
+_FLIP: Dict[str, Dict[str, str]] = {
     Entity.HARDNESS: {Hardness.HARD: Hardness.SOFT.value, Hardness.SOFT: Hardness.HARD.value},
     Entity.FLUID: {Fluid.YES: Fluid.NO.value, Fluid.NO: Fluid.YES.value},
 }
@@ -461,7 +461,7 @@ def _told_not_asked(toks: Sequence[str], found: List[Finding], denied: Set[str])
         found = [f for f in found if f not in asked_fluid]
         found.append(Finding(asked_fluid[0].start, len(toks), Entity.FLUID.value, answer,
                              negated=answer == Fluid.NO))
-    kept = []
+    kept: List[Finding] = []
     for f in found:
         if asked(f) and f.entity in DESCRIBING_ENTITIES and f.entity in told:
             continue
@@ -613,19 +613,20 @@ def normalise(kind: str, raw: Optional[str]) -> Optional[str]:
     if raw is None:
         return None
     raw = str(raw).strip()
-    canonical = {
+    canonicals: Dict[str, Tuple[str, ...]] = {
         Entity.HARDNESS: Hardness.values(),
         Entity.FLUID: Fluid.values(),
         Entity.LOCATION: tuple(LOCATION_TERMS) + (Location.OTHER,),
-    }[kind]
+    }
+    canonical = canonicals[kind]
     if raw.lower() in canonical:
         return raw.lower()
-    parse = {
+    parsers: Dict[str, Callable[[str], Optional[str]]] = {
         Entity.HARDNESS: hardness_from_text,
         Entity.FLUID: fluid_from_text,
         Entity.LOCATION: location_from_text,
-    }[kind]
-    return parse(raw)
+    }
+    return parsers[kind](raw)
 
 
 @dataclass
@@ -662,7 +663,7 @@ COMMON_WORD_LOG_PROB = -15.0  # spaCy's English word frequencies: above this a w
 ENGLISH_WORDS_CACHE = Path(__file__).resolve().parents[1] / "build" / "english_words.txt"
 
 
-def _english_words() -> frozenset:
+def _english_words() -> FrozenSet[str]:
     """Ordinary English word forms: spaCy's lemma table plus every frequent word (spacy-lookups-data).
 
     Filtered once from the million-word frequency table into build/english_words.txt, read once.

@@ -10,7 +10,7 @@ or "resume" and name is the bot response's name (utter_action) or the user's int
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from clinic.contract import Entity, Intent
 
@@ -39,7 +39,7 @@ def reply_while_waiting(steps: Sequence[Step], red_flag: bool) -> Optional[str]:
     return STILL_WAITING if said_before and said_before[-1] == ASKED_FOR_A_PERSON else None
 
 
-def reports_red_flag(intent: Optional[str], entities: Iterable[dict]) -> bool:
+def reports_red_flag(intent: Optional[str], entities: Iterable[Dict[str, Any]]) -> bool:
     """Whether a parsed message reports a red flag (negated ones never reach the entities)."""
     return intent == RED_FLAG_INTENT or any(e.get("entity") == Entity.RED_FLAG for e in entities)
 

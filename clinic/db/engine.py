@@ -30,12 +30,13 @@ def make_engine(url: str, *, sqlite_pragmas: bool = True, connect_timeout: Optio
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite") and sqlite_pragmas:
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        event.listen(engine, "connect", _sqlite_pragmas)  # (listens_for without the untyped decorator)
 
     return engine
 

@@ -117,7 +117,7 @@ class SafetyPolicy(Policy):
         probabilities = [0.0] * domain.num_actions  # all zeros: no opinion
         turn = turn_of(tracker)
         action = safety.next_action(turn) if turn is not None else None
-        if action is None or action not in domain.action_names_or_texts:
+        if turn is None or action is None or action not in domain.action_names_or_texts:
             return PolicyPrediction(probabilities, type(self).__name__, self.priority)
         probabilities[domain.index_for_action(action)] = 1.0
         # Marked like the RulePolicy's "the active form goes on" prediction, which otherwise overrules
