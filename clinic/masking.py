@@ -61,8 +61,8 @@ def mask_contact(value: Optional[str]) -> str:
     return f"{value[:3]}{MASK}{value[-2:]}"
 
 
-def _phone_in_text(match: re.Match) -> str:
-    found = match.group(0)
+def _phone_in_text(match: re.Match[str]) -> str:
+    found: str = match.group(0)
     if _NOT_A_PHONE.fullmatch(found.lstrip("(")):
         return found
     return mask_contact(found)

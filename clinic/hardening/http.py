@@ -124,7 +124,7 @@ def install(app: Sanic, settings: Optional[Settings] = None) -> None:
             return _bot_reply(request.app, SLOW_DOWN, 429)
         if request.method == "POST" and path.rstrip("/") == REST_WEBHOOK:
             # Request middleware runs before Sanic reads the body (and enforces REQUEST_MAX_SIZE: 413).
-            await request.receive_body()
+            await request.receive_body()  # type: ignore[no-untyped-call]  # (sanic leaves it unannotated)
             try:
                 input_guard.parse_rest_body(request.body)
             except input_guard.BadWebhookBody as error:

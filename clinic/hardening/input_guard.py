@@ -74,7 +74,7 @@ def check_message(text: Optional[str], max_chars: int = DEFAULT_MAX_MESSAGE_CHAR
 
 def looks_like_payload(text: Optional[str]) -> bool:
     """Whether Rasa would try to read `text` as an "/intent{...}" payload."""
-    return bool(text) and text.strip().startswith(PAYLOAD_PREFIX)
+    return bool(text and text.strip().startswith(PAYLOAD_PREFIX))
 
 
 def offered_payloads(bot_messages: Iterable[Mapping[str, Any]]) -> Set[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from clinic.masking import EMAIL_IN_TEXT as EMAIL  # noqa: F401  (the patterns the log masking uses)
 from clinic.masking import PHONE_IN_TEXT as PHONE  # noqa: F401
@@ -58,12 +59,13 @@ def mask(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
     return NAME_PHRASE.sub(_name, text)
 
 
-def _name(match: re.Match) -> str:
+def _name(match: re.Match[str]) -> str:
+    whole: str = match.group(0)
     words = match.group("name").split()
     if not words or words[0].lower() in NOT_NAMES:
-        return match.group(0)
+        return whole
     rest = " " + words[1] if len(words) > 1 and words[1].lower() in NOT_NAMES else ""
-    return match.group(0)[: match.start("name") - match.start(0)] + MASK + "name" + MASK + rest
+    return whole[: match.start("name") - match.start(0)] + MASK + "name" + MASK + rest
 
 
 _installed = False
@@ -76,7 +78,7 @@ def install() -> None:
         return
     previous = logging.getLogRecordFactory()
 
-    def masked_record(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         try:
             message = record.getMessage()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from rasa.core.actions.action import (
     Action,
@@ -171,7 +171,7 @@ async def _utter(
     return await ActionBotResponse(response).run(output_channel, nlg, tracker, domain)
 
 
-def offered_payloads(tracker: DialogueStateTracker) -> set:
+def offered_payloads(tracker: DialogueStateTracker) -> Set[str]:
     """Button payloads the bot offered in the conversation's current session."""
     return input_guard.offered_payloads(event.data for event in _session_bot_messages(tracker))
 
@@ -273,7 +273,9 @@ class HardenedMessageProcessor(HookedMessageProcessor):
         timeout = get_settings().action_timeout_seconds
         return FaultTolerantAction(action, timeout, self.faulted_turns)  # type: ignore[return-value]
 
-    async def _reply_only(self, message: UserMessage, response: str, **values: Any) -> Optional[List[Dict]]:
+    async def _reply_only(
+        self, message: UserMessage, response: str, **values: Any
+    ) -> Optional[List[Dict[str, Any]]]:
         """Send `response` without processing or storing the message."""
         channel = message.output_channel
         tracker = DialogueStateTracker(str(message.sender_id), self.domain.slots)

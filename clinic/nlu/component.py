@@ -46,7 +46,7 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Contract entities (hardness, fluid, location, red_flag) from the clinic spaCy pipeline."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> List[Type[Any]]:
         """SpacyNLP must run first: it puts the processed spaCy doc on the message."""
         return [SpacyNLP]
 

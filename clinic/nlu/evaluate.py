@@ -19,7 +19,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from clinic.contract import TRIAGE_ENTITIES, Intent
 
@@ -50,7 +50,7 @@ class Example:
 class Prediction:
     """What the model made of one message."""
 
-    intent: str
+    intent: Optional[str]  # None: the model named no intent
     confidence: float
     entities: Set[Pair]
     seconds: float
@@ -199,7 +199,7 @@ def entity_scores(
 # Intents added after most held-out sets were written (the clinic's own answers, issue 15) split an intent
 # of the contract those sets were labelled with: a prediction of one scores as the label it refines, so
 # "who does the extraction?" (ask_who) counts for a set's ask_extraction_procedure. Nothing else is mapped.
-REFINES = {
+REFINES: Dict[str, FrozenSet[str]] = {
     Intent.ASK_WHO: frozenset({Intent.ASK_EXTRACTION_PROCEDURE}),
     Intent.ASK_AFTERCARE: frozenset({Intent.ASK_EXTRACTION_PROCEDURE, Intent.ASK_PAIN}),
     Intent.ASK_CHILDREN: frozenset({Intent.ASK_EXTRACTION_PROCEDURE, Intent.BOOK_APPOINTMENT}),
@@ -306,9 +306,12 @@ def summary_table(reports: Dict[str, Report], cv: Dict[str, Any], latency_ms: Se
              _mark(r.negated_intent_accuracy), _mark(r.negated_entity.f1)]
             for name, r in reports.items()]
     widths = [max(len(row[i]) for row in [columns, *rows]) for i in range(len(columns))]
-    line = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     lines = [
         f"5-fold CV (data/nlu): intent macro-F1 {cv.get('intent_macro_f1', 'n/a')}, "
         f"intent accuracy {cv.get('intent_accuracy', 'n/a')}",

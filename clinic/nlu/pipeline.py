@@ -13,11 +13,12 @@ Rasa's SpacyNLP loads the directory (config.yml); clinic.nlu.component turns the
 import argparse
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.pipeline import EntityRuler
+from spacy.tokens import Doc, Span, Token
 
 from clinic import findings, lexicon
 from clinic.contract import Entity
@@ -27,7 +28,7 @@ BARE_UNSURE = "clinic_unsure"  # doc.spans key: "not sure" with no question in i
 HYPHEN = {"ORTH": "-", "OP": "?"}  # "lash-line", "pus-filled"
 
 
-def _word(token) -> str:
+def _word(token: Token) -> str:
     """The word the scope reads: spaCy's norm ("n't", "nt" -> "not"; "ca" -> "can")."""
     return "\n" if token.is_space and "\n" in token.text else token.norm_
 
@@ -57,7 +58,8 @@ class ClinicFindings:
         taken = [i for m in mentions for i in range(m.start, m.end)]
         mentions += findings.misspelt_mentions(words, taken)  # "forhed", "gettin bigger", "for hed"
         stated = findings.interpret(words, mentions)
-        doc.ents = [
+        # (spaCy's stub types Doc.ents as a 1-tuple; the setter takes any sequence of spans)
+        doc.ents = [  # type: ignore[assignment]
             Span(doc, _word_start(doc, f.start), f.end, label=f.entity, span_id=f.value)
             for f in stated
             if f.entity not in (findings.UNSURE, findings.NEUTRAL)
@@ -75,7 +77,9 @@ def _gap(lex: lexicon.Lexicon) -> List[Dict[str, Any]]:
     return [dict(word) for _ in range(findings.GAP_WORDS)]
 
 
-def _token_patterns(nlp: Language, phrase: str, prefix: Optional[List[Dict[str, Any]]] = None) -> List:
+def _token_patterns(
+    nlp: Language, phrase: str, prefix: Optional[List[Dict[str, Any]]] = None
+) -> List[List[Dict[str, Any]]]:
     """Token patterns for one phrase: by norm, optional hyphens between words; by lemma if a base form.
 
     A gapped phrase ("{red} ... {spreading}") is its parts' patterns with a gap between them.
@@ -122,7 +126,7 @@ def build(lex: Optional[lexicon.Lexicon] = None) -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}))
     nlp.initialize()  # loads the lemma tables from spacy-lookups-data into the pipeline
     ruler.add_patterns(ruler_patterns(nlp, lex))
     nlp.add_pipe(FACTORY, after="entity_ruler")
@@ -146,7 +150,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     nlp.to_disk(staging)  # then swap in whole: a half-written pipeline is never loaded
     shutil.rmtree(args.output, ignore_errors=True)
     staging.rename(args.output)
-    patterns = len(nlp.get_pipe("entity_ruler").patterns)
+    patterns = len(cast(EntityRuler, nlp.get_pipe("entity_ruler")).patterns)
     print(f"spaCy pipeline {nlp.pipe_names} with {patterns} patterns -> {args.output}")
 
 
