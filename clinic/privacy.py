@@ -61,7 +61,8 @@ def erase_conversation(tracker: Engine, sender_id: str) -> int:
     if not has_events_table(tracker):
         return 0
     with tracker.begin() as conn:
-        return conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount
+        erased: int = conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount
+        return erased
 
 
 def erase_personal_data(db: Session, sender_id: str) -> int:

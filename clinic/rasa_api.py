@@ -35,7 +35,8 @@ def post_events(rasa_url: str, token: str, conversation_id: str, events: List[Di
         timeout=timeout,
     )
     response.raise_for_status()
-    return response.json()
+    tracker: Dict[str, Any] = response.json()
+    return tracker
 
 
 class RasaUnavailable(Exception):
@@ -65,7 +66,8 @@ class RasaClient:
         if response.status_code >= 400:
             raise RasaUnavailable(f"Rasa answered {response.status_code}")
         try:
-            return response.json()
+            answer: Dict[str, Any] = response.json()
+            return answer
         except ValueError as error:
             raise RasaUnavailable("Rasa answered with something that is not JSON") from error
 

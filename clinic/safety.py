@@ -15,7 +15,7 @@ whatever form is active, so no rule per form is needed:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from clinic import contract, findings
 from clinic.contract import Entity, Intent, Slot
@@ -33,7 +33,7 @@ REPEATS_AFTER_URGENT = frozenset(
     {Intent.DESCRIBE_BUMP, Intent.INFORM, Intent.BOOK_APPOINTMENT, Intent.CHOOSE_TIME}
 )
 # A safety question answered with its warning before the triage goes on.
-SAFETY_WARNINGS = {
+SAFETY_WARNINGS: Dict[str, str] = {
     Intent.ASK_SQUEEZE: "utter_squeeze_warning",
     Intent.ASK_SELF_EXTRACT: "utter_self_extract_warning",
 }
@@ -46,7 +46,7 @@ class Turn:
     """What the policy sees of the conversation at one prediction."""
 
     intent: Optional[str]
-    entities: Sequence[Mapping] = ()
+    entities: Sequence[Mapping[str, Any]] = ()
     done: Sequence[str] = ()  # the bot's actions since the patient's latest message, in order
     active_loop: Optional[str] = None
     urgent: bool = False  # the conversation was urgent before this message
@@ -56,7 +56,7 @@ class Turn:
 
 
 def red_flags_in(
-    intent: Optional[str], entities: Iterable[Mapping], asked: Optional[str] = None, text: str = ""
+    intent: Optional[str], entities: Iterable[Mapping[str, Any]], asked: Optional[str] = None, text: str = ""
 ) -> Optional[List[str]]:
     """The red flags a message reports (possibly none named), or None if it reports none.
 
@@ -76,7 +76,7 @@ def red_flags_in(
     return None
 
 
-def _describes_bump(entities: Iterable[Mapping]) -> bool:
+def _describes_bump(entities: Iterable[Mapping[str, Any]]) -> bool:
     return any(entity.get("entity") in DESCRIBING_ENTITIES for entity in entities)
 
 

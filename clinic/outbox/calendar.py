@@ -75,4 +75,5 @@ def invitation(row: OutboxMessage, clinic: Venue, organizer: str, now: datetime)
     event.add("attendee", attendee)
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ics: bytes = calendar.to_ical()
+    return ics

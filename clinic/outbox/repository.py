@@ -139,7 +139,8 @@ class OutboxRepository:
 
     def get(self, message_id: str) -> Optional[OutboxMessage]:
         """One message."""
-        return self.session.get(OutboxMessage, message_id)
+        message: Optional[OutboxMessage] = self.session.get(OutboxMessage, message_id)
+        return message
 
     def settle(self, message_id: str, worker_id: str, status: str, now: datetime,
                provider_id: Optional[str] = None, error: Optional[str] = None,
@@ -157,7 +158,7 @@ class OutboxRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
     # --- replies to SMS reminders ---------------------------------------------------------------
 
@@ -178,7 +179,7 @@ class OutboxRepository:
             .values(status="replied", reply=reply[:12], replied_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
     # --- staff ---------------------------------------------------------------------------------
 

@@ -45,7 +45,8 @@ def worker_name() -> str:
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8 ... minutes after the n-th failed attempt, at most an hour."""
-    return min(RETRY_CAP, RETRY_BASE * 2 ** max(0, attempts - 1))
+    doubling: int = 2 ** max(0, attempts - 1)
+    return min(RETRY_CAP, RETRY_BASE * doubling)
 
 
 @dataclass

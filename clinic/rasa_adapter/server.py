@@ -40,7 +40,7 @@ def on_server_app(callback: Callable[[Sanic], None]) -> None:
 
     configure_app = rasa.core.run.configure_app
 
-    def configure_app_then_callback(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def configure_app_then_callback(*args: Any, **kwargs: Any) -> Sanic:
         app = configure_app(*args, **kwargs)
         callback(app)
         return app

@@ -13,7 +13,7 @@ import logging
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,7 +29,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
 # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
 HASHER = PasswordHasher()
-_dummy_hashes: dict = {}
+_dummy_hashes: Dict[Tuple[int, int], str] = {}
 
 
 def _dummy_hash() -> str:
@@ -88,7 +88,7 @@ def authenticate(db: Session, username: str, password: str) -> Optional[StaffUse
     Call it only after `SignInThrottle.reserve` let the attempt through.
     """
     username = normalise_username(username)[:64]
-    user = db.scalar(select(StaffUser).where(StaffUser.username == username))
+    user: Optional[StaffUser] = db.scalar(select(StaffUser).where(StaffUser.username == username))
     valid = verify_password(user.password_hash if user else _dummy_hash(), password or "")
     if not (user and user.active and valid):
         return None
@@ -175,11 +175,12 @@ def audit(
     return entry
 
 
-def list_users(db: Session) -> list:
+def list_users(db: Session) -> List[StaffUser]:
     """Every staff account, by username."""
     return list(db.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
 def expire_sessions_before(db: Session, moment: datetime) -> int:
     """Delete sessions that expired before `moment` (housekeeping)."""
-    return db.execute(delete(StaffSession).where(StaffSession.expires_at < moment)).rowcount
+    deleted: int = db.execute(delete(StaffSession).where(StaffSession.expires_at < moment)).rowcount
+    return deleted

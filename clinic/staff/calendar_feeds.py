@@ -105,7 +105,8 @@ class CalendarFeedRepository:
             return None
         self.session.execute(update(CalendarFeed).where(CalendarFeed.id == row.id)
                              .values(last_fetched_at=utcnow()))
-        return row.practitioner_id
+        practitioner_id: Optional[int] = row.practitioner_id
+        return practitioner_id
 
 
 def patient_short_name(name: str) -> str:
@@ -145,4 +146,5 @@ def feed_ics(practitioner_name: str, bookings: Sequence[BookingView], clinic: Ve
             event.add("location", vText(clinic.address))
         calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ics: bytes = calendar.to_ical()
+    return ics

@@ -42,7 +42,7 @@ class StaffUser(Base):
     @property
     def is_admin(self) -> bool:
         """Whether this user may run admin actions."""
-        return self.role == "admin"
+        return bool(self.role == "admin")
 
 
 class StaffSession(Base):

@@ -50,7 +50,8 @@ class Backoff:
         """Seconds to wait after the `failures`-th failure."""
         if failures < self.free:
             return 0.0
-        return min(self.base_seconds * 2 ** (failures - self.free), self.cap_seconds)
+        doubling: int = 2 ** (failures - self.free)  # (failures >= free: a whole number)
+        return min(self.base_seconds * doubling, self.cap_seconds)
 
     def steps(self) -> List[Tuple[int, int]]:
         """(failures, wait in ms) for every count below the cap; higher counts wait the cap."""
