@@ -111,7 +111,8 @@ def _templates() -> Jinja2Templates:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    return request.app.state.templates.TemplateResponse(
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
         request, "error.html", {"base": BASE, "status": status, "message": message, "staff": None,
                                 "notice": None},
         status_code=status,

@@ -6,7 +6,7 @@ The layout is `clinic.web.staff.calendar` (pure); changes go through `clinic.boo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from clinic.booking import handlers
-from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.booking.handlers import BookingView
+from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 from clinic.contract import BookingStatus
 from clinic.privacy import mask_contact
 from clinic.web.staff import calendar
@@ -29,7 +30,7 @@ NOTICES = {
 }
 
 
-def _uow(request: Request):  # noqa: ANN202
+def _uow(request: Request) -> UnitOfWorkFactory:
     return unit_of_work_factory(request.app.state.settings.database_url)
 
 
@@ -76,8 +77,11 @@ async def _change(request: Request, staff: StaffContext, action: str) -> Respons
     back = str(request.state.form.get("back") or "")
     back = back if back.startswith(f"{BASE}/bookings") and "//" not in back else f"{BASE}/bookings"
     now = datetime.now(timezone.utc)
-    change = {BookingStatus.ATTENDED: handlers.mark_attended, BookingStatus.NO_SHOW: handlers.mark_no_show,
-              BookingStatus.CANCELLED: handlers.cancel_by_clinic}[action]
+    changes: Dict[str, Callable[[UnitOfWorkFactory, str, datetime], BookingView]] = {
+        BookingStatus.ATTENDED: handlers.mark_attended, BookingStatus.NO_SHOW: handlers.mark_no_show,
+        BookingStatus.CANCELLED: handlers.cancel_by_clinic,
+    }
+    change = changes[action]
     try:
         await run_in_threadpool(change, _uow(request), reference, now)
     except handlers.BookingNotFound:

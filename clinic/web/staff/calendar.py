@@ -13,7 +13,7 @@ outside the opening hours widens the grid, so nothing booked is ever left out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from clinic.booking.availability import Schedule
@@ -97,7 +97,7 @@ class WeekGrid:
         return self.cells.get((code, day), [])
 
 
-def _order(booking: BookingView) -> Tuple:
+def _order(booking: BookingView) -> Tuple[datetime, str]:
     return booking.starts_at, booking.reference
 
 

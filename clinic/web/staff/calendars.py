@@ -15,25 +15,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
 
 from clinic.booking import handlers
-from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.booking.availability import PractitionerInfo
+from clinic.booking.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 from clinic.outbox.calendar import Venue
-from clinic.staff.calendar_feeds import PAST_DAYS, CalendarFeedRepository, feed_ics
+from clinic.staff.calendar_feeds import PAST_DAYS, CalendarFeedRepository, FeedView, feed_ics
 from clinic.web.staff.pages import record, render
 from clinic.web.staff.security import BASE, StaffContext, anonymous_log, client_ip, protected, refuse
 
 NOTICES = {"revoked": "The feed is revoked: its URL no longer works."}
 
 
-def _uow(request: Request):  # noqa: ANN202
+def _uow(request: Request) -> UnitOfWorkFactory:
     return unit_of_work_factory(request.app.state.settings.database_url)
 
 
 def _not_found(request: Request) -> Response:
     anonymous_log.warning("staff console: calendar feed with an unknown or revoked token from %s",
                           client_ip(request))
-    return request.app.state.templates.TemplateResponse(
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
         request, "error.html", {"base": BASE, "status": 404, "message": "There is no such page.",
                                 "staff": None, "notice": None},
         status_code=404,
@@ -64,7 +67,7 @@ async def feed(request: Request) -> Response:
                     headers={"content-disposition": 'inline; filename="vitawell.ics"'})
 
 
-def _page_data(request: Request) -> Tuple[list, list]:
+def _page_data(request: Request) -> Tuple[List[PractitionerInfo], List[Tuple[FeedView, str]]]:
     schedule = handlers.current_schedule(_uow(request))
     with request.app.state.db() as db:
         feeds = CalendarFeedRepository(db).all()
@@ -116,7 +119,7 @@ async def revoke(request: Request, staff: StaffContext) -> Response:
     raw = request.path_params["feed_id"]
     feed_id = int(raw) if raw.isdigit() and len(raw) < 10 else -1
 
-    def _revoke():  # noqa: ANN202
+    def _revoke() -> Optional[FeedView]:
         with request.app.state.db() as db:
             revoked = CalendarFeedRepository(db).revoke(feed_id, staff.user.username)
             db.commit()

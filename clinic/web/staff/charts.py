@@ -7,7 +7,7 @@ on the shared machine, these take about a millisecond. Every label is escaped.
 from __future__ import annotations
 
 from datetime import date
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from markupsafe import escape
 
@@ -106,7 +106,7 @@ def _horizontal(labels: Sequence[str], values: Sequence[int], colours: Sequence[
     return _svg(title, parts)
 
 
-def category_bars(counts: dict, title: str) -> str:
+def category_bars(counts: Mapping[str, int], title: str) -> str:
     """Horizontal bars per category (e.g. triage outcome)."""
     labels = [str(k) for k in counts] or ["none yet"]
     values = [int(v) for v in counts.values()] or [0]

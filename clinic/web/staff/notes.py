@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Tuple, Union
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,12 +19,14 @@ def repository(request: Request) -> NotesRepository:
     return NotesRepository(request.app.state.db)
 
 
-async def _conversation(request: Request, staff: StaffContext, action: str):  # noqa: ANN202
+async def _conversation(
+    request: Request, staff: StaffContext, action: str
+) -> Union[Response, Tuple[str, str, str]]:
     """(key, sender, back URL), or the refusal of a key that names no conversation."""
     key = request.path_params["key"]
     sender = await find_sender(request, key)
     if sender is None:
-        return key, None, no_such_conversation(request, staff, action, key)
+        return no_such_conversation(request, staff, action, key)
     return key, sender, f"{BASE}/conversations/{key}"
 
 
@@ -34,9 +36,10 @@ def _done(back: str, notice: str) -> Response:
 
 async def add_note(request: Request, staff: StaffContext) -> Response:
     """Keep a note on the conversation ("called back: GP letter posted")."""
-    key, sender, back = await _conversation(request, staff, "add note")
-    if sender is None:
-        return back
+    found = await _conversation(request, staff, "add note")
+    if isinstance(found, Response):
+        return found
+    key, sender, back = found
     text = str(request.state.form.get("note") or "").strip()
     if not text:
         return _done(back, "note_empty")
@@ -49,9 +52,10 @@ async def add_note(request: Request, staff: StaffContext) -> Response:
 
 async def delete_note(request: Request, staff: StaffContext) -> Response:
     """Delete a note: its author or an admin."""
-    key, sender, back = await _conversation(request, staff, "delete note")
-    if sender is None:
-        return back
+    found = await _conversation(request, staff, "delete note")
+    if isinstance(found, Response):
+        return found
+    key, sender, back = found
     raw = request.path_params["note_id"]
     note_id = int(raw) if raw.isdigit() and len(raw) < 12 else -1
     notes = repository(request)
@@ -69,9 +73,10 @@ async def delete_note(request: Request, staff: StaffContext) -> Response:
 
 async def add_tag(request: Request, staff: StaffContext) -> Response:
     """Tag the conversation ("called back", "needs GP letter")."""
-    key, sender, back = await _conversation(request, staff, "add tag")
-    if sender is None:
-        return back
+    found = await _conversation(request, staff, "add tag")
+    if isinstance(found, Response):
+        return found
+    key, sender, back = found
     tag = await run_in_threadpool(repository(request).add_tag, sender,
                                   str(request.state.form.get("tag") or ""), staff.user.username)
     if tag is None:
@@ -82,9 +87,10 @@ async def add_tag(request: Request, staff: StaffContext) -> Response:
 
 async def remove_tag(request: Request, staff: StaffContext) -> Response:
     """Take a tag off the conversation."""
-    key, sender, back = await _conversation(request, staff, "remove tag")
-    if sender is None:
-        return back
+    found = await _conversation(request, staff, "remove tag")
+    if isinstance(found, Response):
+        return found
+    key, sender, back = found
     tag = clean_tag(str(request.state.form.get("tag") or ""))
     if await run_in_threadpool(repository(request).remove_tag, sender, tag):
         record(request, staff, "remove tag", target=key, detail=tag)

@@ -31,7 +31,8 @@ async def review(request: Request, staff: StaffContext) -> Response:
     """Fallbacks first, then the lowest confidence; 50 a page; a label form on each."""
     await fresh_index(request)
     params = request.query_params
-    show = params.get("show") if params.get("show") in SHOW else "open"
+    asked = params.get("show", "")
+    show = asked if asked in SHOW else "open"
     wanted = page_number(params.get("page"))
     items, found, page = await run_in_threadpool(lambda: _labels(request).page(show, wanted))
     record(request, staff, "view review", detail=f"{show}, page {page}, {len(items)} shown")

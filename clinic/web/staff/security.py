@@ -18,6 +18,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
 
 from clinic.staff.accounts import audit, csrf_matches, resolve_session
 from clinic.staff.models import StaffSession, StaffUser
@@ -76,7 +77,8 @@ class StaffContext:
     @property
     def csrf_token(self) -> str:
         """The token every form of this session must send back."""
-        return self.session.csrf_token
+        token: str = self.session.csrf_token
+        return token
 
 
 def client_ip(request: Request) -> str:
@@ -100,7 +102,7 @@ def cookie_secure(request: Request) -> bool:
     127.0.0.1) always counts as "not localhost", so a proxy that passes Host: 127.0.0.1 still gets
     Secure cookies.
     """
-    configured = request.app.state.settings.cookie_secure
+    configured: Optional[bool] = request.app.state.settings.cookie_secure
     if configured is not None:
         return configured
     return request.url.scheme == "https" or (request.url.hostname or "").lower() not in LOCAL_HOSTS
@@ -131,9 +133,10 @@ def session_token(request: Request) -> Optional[str]:
     if not raw:
         return None
     try:
-        return _serializer(request, "staff-session").loads(
+        token: str = _serializer(request, "staff-session").loads(  # signed by set_session_cookie: a str
             raw, max_age=int(session_lifetime(request).total_seconds())
         )
+        return token
     except BadSignature:
         return None
 
@@ -180,7 +183,8 @@ def known_device(request: Request, username: str) -> str:
         return ""
     if not isinstance(value, dict) or value.get("u") != username or not isinstance(value.get("d"), str):
         return ""
-    return value["d"][:64]
+    device: str = value["d"]
+    return device[:64]
 
 
 def new_device_id() -> str:
@@ -215,7 +219,7 @@ def refuse(request: Request, action: str, reason: str, username: Optional[str] =
     else:
         anonymous_log.warning("staff console refused anonymous %r from %s: %s", action[:80],
                               client_ip(request), reason)
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"base": BASE, "status": status, "message": reason, "staff": None},
         status_code=status,
