@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from clinic.booking.availability import Schedule
@@ -60,7 +61,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def request(start: datetime, name: str = "Jane Doe", phone: str = "+447911123456",
-            service: str = "extraction", **triage) -> BookingRequest:
+            service: str = "extraction", **triage: Optional[str]) -> BookingRequest:
     """A booking request at `start` from a test patient."""
     return BookingRequest(service, start, name, Contact("phone", phone), sender_id="test-sender",
                           triage=triage)

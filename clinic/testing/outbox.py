@@ -8,7 +8,7 @@ import threading
 from email.message import Message
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import yaml
 from aiosmtpd.controller import Controller
@@ -28,7 +28,7 @@ class _Collector:
         self.envelopes: List[Dict[str, object]] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,ANN201,N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = email.message_from_bytes(envelope.original_content or envelope.content,
                                           policy=default_policy)
         with self.lock:
@@ -93,7 +93,7 @@ def worker_env(database_url: str, smtp_url: str, twilio_url: str, schedule_file:
     return env
 
 
-def start_worker(env: Dict[str, str], now: Optional[str] = None) -> subprocess.Popen:
+def start_worker(env: Dict[str, str], now: Optional[str] = None) -> subprocess.Popen[str]:
     """`clinic worker --once [--now NOW]` as its own process."""
     command = [CLINIC, "worker", "--once"] + (["--now", now] if now else [])
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -78,7 +78,7 @@ def private_server() -> Iterator[str]:
         yield server.url
 
 
-def _admin(server_url: str):  # noqa: ANN202
+def _admin(server_url: str) -> psycopg2.extensions.connection:
     connection = psycopg2.connect(make_url(server_url).render_as_string(hide_password=False))
     connection.autocommit = True
     return connection

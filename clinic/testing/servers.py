@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import httpx
@@ -46,7 +46,8 @@ def free_port() -> int:
     """An unused TCP port on localhost."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
@@ -59,7 +60,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
         process.wait()
 
 
-def wait_until(check, timeout: float, what: str, alive=lambda: True) -> None:
+def wait_until(
+    check: Callable[[], object], timeout: float, what: str, alive: Callable[[], bool] = lambda: True
+) -> None:
     """Poll `check()` until it returns truthy or `timeout` seconds pass (or `alive()` fails)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,11 +87,11 @@ class RunningAssistant:
     cors: List[str] = field(default_factory=lambda: [CORS_ORIGIN])
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
-    processes: List[subprocess.Popen] = field(default_factory=list)
+    processes: List[subprocess.Popen[bytes]] = field(default_factory=list)
     # The clinic database's URL (default: a SQLite file in workdir).
     clinic_database: Optional[str] = None
-    _actions: Optional[subprocess.Popen] = None
-    _rasa: Optional[subprocess.Popen] = None
+    _actions: Optional[subprocess.Popen[bytes]] = None
+    _rasa: Optional[subprocess.Popen[bytes]] = None
 
     @property
     def url(self) -> str:
@@ -138,7 +141,7 @@ class RunningAssistant:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen[bytes]:
         log = open(self.workdir / log_name, "ab")
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
@@ -198,7 +201,7 @@ class RunningAssistant:
         """Stop the Rasa server."""
         self._stop(self._rasa)
 
-    def _stop(self, process: Optional[subprocess.Popen]) -> None:
+    def _stop(self, process: Optional[subprocess.Popen[bytes]]) -> None:
         if process is None or process not in self.processes:
             return
         stop_process(process)
@@ -234,7 +237,8 @@ class RunningAssistant:
             timeout=timeout,
         )
         response.raise_for_status()
-        return response.json()
+        messages: List[Dict[str, Any]] = response.json()
+        return messages
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The conversation's tracker through the authenticated HTTP API."""
@@ -244,7 +248,8 @@ class RunningAssistant:
             timeout=30,
         )
         response.raise_for_status()
-        return response.json()
+        tracker: Dict[str, Any] = response.json()
+        return tracker
 
     def sms(self, sender: str, body: Optional[str], timeout: float = 30, **fields: str) -> httpx.Response:
         """Post an inbound SMS/WhatsApp message to the Twilio webhook, signed as Twilio signs it."""
@@ -265,7 +270,7 @@ class RunningWebApp:
     workdir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    process: Optional[subprocess.Popen] = None
+    process: Optional[subprocess.Popen[bytes]] = None
 
     @property
     def url(self) -> str:

@@ -66,7 +66,7 @@ class SupervisedRun:
     script: str
     workdir: Path
     env: Dict[str, str] = field(default_factory=dict)
-    process: Optional[subprocess.Popen] = None
+    process: Optional[subprocess.Popen[bytes]] = None
 
     def start(self) -> SupervisedRun:
         """Start the script (a new session, like a terminal's foreground job)."""

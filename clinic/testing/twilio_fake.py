@@ -44,7 +44,8 @@ def message_form(sender: str, body: Optional[str], **extra: str) -> Dict[str, st
 
 def sign(url: str, form: Dict[str, str], token: str) -> str:
     """The X-Twilio-Signature Twilio would send for this URL and form."""
-    return RequestValidator(token).compute_signature(url, form)
+    signature: str = RequestValidator(token).compute_signature(url, form)
+    return signature
 
 
 def signed_request(url: str, form: Dict[str, str], token: str) -> Tuple[bytes, Dict[str, str]]:
@@ -137,10 +138,12 @@ class _FakePool(HTTPConnectionPool):
         super().__init__("api.twilio.com", 443)
         self.api = api
 
-    def _make_request(self, conn, method, url, body=None, headers=None, **kwargs):  # type: ignore[override]
+    def _make_request(  # type: ignore[override]  # (only what the fake needs of urllib3's private hook)
+        self, conn: Any, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> HTTPResponse:
         path, _, query = url.partition("?")
         if method.upper() == "GET":
-            to = parse_qs(query).get("To", [None])[0]
+            to: Optional[str] = parse_qs(query).get("To", [None])[0]
             return self._answer(200, self.api.list_messages(to))
         raw = body.decode() if isinstance(body, bytes) else (body or "")
         form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
@@ -165,14 +168,16 @@ class _FakeAdapter(requests.adapters.HTTPAdapter):
         super().__init__()
         self.pool = _FakePool(api)
 
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):  # noqa: D102
+    def get_connection_with_tls_context(  # noqa: D102
+        self, request: Any, verify: Any, proxies: Optional[Dict[str, str]] = None, cert: Any = None
+    ) -> HTTPConnectionPool:
         return self.pool
 
-    def get_connection(self, url, proxies=None):  # noqa: D102
+    def get_connection(self, url: str, proxies: Optional[Dict[str, str]] = None) -> HTTPConnectionPool:  # noqa: D102
         return self.pool
 
 
-class FakeHttpClient(TwilioHttpClient):
+class FakeHttpClient(TwilioHttpClient):  # type: ignore[misc]  # (twilio is untyped: Any)
     """The twilio client's own transport (a requests session), answered by a `FakeTwilioApi` in-process.
 
     Records the timeouts used; retries mounted on `session` (clinic.channels.twilio_client.SendRetry) run
@@ -186,8 +191,8 @@ class FakeHttpClient(TwilioHttpClient):
         for prefix in ("https://", "http://"):
             self.session.mount(prefix, _FakeAdapter(api))
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
+    def request(self, method: str, url: str, params: Any = None, data: Any = None, headers: Any = None,
+                auth: Any = None, timeout: Optional[float] = None, allow_redirects: bool = False) -> Any:
         """Record the request, then send it through the session to the fake API."""
         self.requests.append({"method": method, "url": url, "timeout": timeout or self.timeout})
         return super().request(method, url, params=params, data=data, headers=headers, auth=auth,
@@ -207,7 +212,8 @@ class FakeTwilioServer:
                 if not path.endswith("/Messages.json"):
                     status, payload = 404, {"status": 404, "code": 20404, "message": "not found"}
                 else:
-                    to = (parse_qs(query).get("To") or [None])[0]
+                    numbers = parse_qs(query).get("To")
+                    to = numbers[0] if numbers else None
                     status, payload = 200, api.list_messages(to)
                 self._reply(status, payload)
 
