@@ -65,9 +65,10 @@ shell: train
 	  trap "kill $$! 2>/dev/null" EXIT; source scripts/env.sh && \
 	  $(RASA) shell --model models/clinic.tar.gz --endpoints endpoints.yml
 
-## lint: ruff
+## lint: ruff, then mypy (strict) on clinic/ and actions/ ([tool.mypy] in pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## validate: rasa data validate (warnings fail)
 validate: venv spacy
