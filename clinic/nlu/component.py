@@ -39,6 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.lexicon import ENTITIES as CONTRACT_ENTITIES
 from clinic.nlu import intent_rules
+from clinic.nlu.pipeline import FACTS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -93,7 +94,7 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
                 ENTITY_ATTRIBUTE_VALUE: ent.id_,
                 ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
             }
-            for ent in doc.ents
+            for ent in (doc.spans[FACTS] if FACTS in doc.spans else doc.ents)
             if ent.label_ in self._owned and ent.id_
         ]
         for entity in entities:

@@ -19,12 +19,14 @@ import spacy
 from spacy.language import Language
 from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
 
 from clinic import findings, lexicon
 from clinic.contract import Entity
 
 FACTORY = "clinic_findings"
 BARE_UNSURE = "clinic_unsure"  # doc.spans key: "not sure" with no question in its clause
+FACTS = "clinic_facts"  # doc.spans key: every fact stated, overlapping or not
 HYPHEN = {"ORTH": "-", "OP": "?"}  # "lash-line", "pus-filled"
 
 
@@ -58,12 +60,16 @@ class ClinicFindings:
         taken = [i for m in mentions for i in range(m.start, m.end)]
         mentions += findings.misspelt_mentions(words, taken)  # "forhed", "gettin bigger", "for hed"
         stated = findings.interpret(words, mentions)
-        # (spaCy's stub types Doc.ents as a 1-tuple; the setter takes any sequence of spans)
-        doc.ents = [  # type: ignore[assignment]
+        facts = [
             Span(doc, _word_start(doc, f.start), f.end, label=f.entity, span_id=f.value)
             for f in stated
             if f.entity not in (findings.UNSURE, findings.NEUTRAL)
         ]
+        # One span may state two facts ("haven't pressed it so dunno if it's hard": hardness and fluid
+        # unsure), which doc.ents cannot hold: every fact is in doc.spans[FACTS], the longest in doc.ents.
+        doc.spans[FACTS] = facts
+        # (spaCy's stub types Doc.ents as a 1-tuple; the setter takes any sequence of spans)
+        doc.ents = filter_spans(facts)  # type: ignore[assignment]
         doc.spans[BARE_UNSURE] = [
             Span(doc, f.start, f.end, label=f.entity) for f in stated if f.entity == findings.UNSURE
         ]

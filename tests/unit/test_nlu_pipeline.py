@@ -139,3 +139,15 @@ def test_a_refining_intent_scores_as_the_label_it_refines_and_nothing_else():
     assert as_labelled("ask_who", "ask_who") == "ask_who" and as_labelled(None, "greet") == "None"
     assert as_labelled("choose_time", "book_appointment") == "book_appointment"  # starts the same booking
     assert as_labelled("choose_time", "inform") == "choose_time"
+
+
+def test_one_span_may_state_two_facts_and_the_pipeline_never_fails(nlp):
+    """"haven't pressed it so dunno if it's hard": one "dunno" answers hardness and fluid (spaCy E1010)."""
+    from clinic.nlu.pipeline import FACTS
+
+    doc = nlp("i havent pressed it so dunno if its hard")
+    assert {(s.label_, s.id_) for s in doc.spans[FACTS]} == {("hardness", "unsure"), ("fluid", "unsure")}
+    texts = [m.get("text") for path in held_out_files() for m in load_data(str(path)).intent_examples]
+    texts += [m.get("text") for m in load_data(str(TRAINING_DATA)).intent_examples]
+    for text in texts:
+        nlp(text.lower())  # raises on spans the doc cannot hold
