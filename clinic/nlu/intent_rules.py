@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence
 
 from clinic import findings
-from clinic.contract import DESCRIBING_ENTITIES, Entity, Intent
+from clinic.contract import DESCRIBING_ENTITIES, Entity, Intent, Location
 
 RED_FLAG = Intent.REPORT_RED_FLAG
 DESCRIBE = Intent.DESCRIBE_BUMP
@@ -148,6 +148,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "one fact is no red flag")  # "ach its awfy hard"
     if intent == RED_FLAG and confidence < 0.8 and findings.is_bare_unsure(text):
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not sure is no red flag")  # "Unknown."
+    if (intent == RED_FLAG and describes and not asks_something(text)
+            and not findings.red_flag_mentioned(text)
+            and findings.location_from_text(text) != Location.EYE_AREA):  # "hardness 9/10"
+        # No warning sign named, not even denied, and not by the eye ("my eye looks weird" stays): a
+        # description or an answer. The warning-signs question is still asked before any assessment.
+        return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts, no sign named")
     if intent == RED_FLAG:
         negated = red_flag_only_negated
         if negated is None:
@@ -191,12 +197,21 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
                         "a place is no time")
     if intent in SAFETY_QUESTIONS | {Intent.ASK_PAIN} and _tells_an_attempt(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "told what was tried")
+    # "she won't let me near it": can't tell, whatever the classifier guessed
+    if intent not in (DESCRIBE, INFORM) and confidence < 0.8 and _only_unsure(text):
+        return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not knowing is an answer")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
     if intent == Intent.DENY and answers_screening and findings.names_none_of_them(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "none of the warning signs")
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None
+
+
+def _only_unsure(text: str) -> bool:
+    """The message says only that the patient can't tell (the question asked places it), and asks nothing."""
+    found = findings.read(text)
+    return bool(found) and all(f.value == findings.UNSURE for f in found) and not asks_something(text)
 
 
 def _asks_the_clinic(text: str) -> bool:

@@ -397,6 +397,7 @@ def test_painkillers_not_taken_or_asked_about_are_no_red_flag(text):
 
 @pytest.mark.parametrize("text,facts", [("hardness 9/10", [("hardness", "hard")]),
                                         ("firmness 2 out of 10", [("hardness", "soft")]),
+                                        ("hardness 5/10", [("hardness", "unsure")]),  # in between
                                         ("pain 9/10", [("red_flag", "severe_pain")])])
 def test_a_hardness_score_is_no_pain_score(text, facts):
     assert [(f.entity, f.value) for f in findings.read(text)] == facts

@@ -222,3 +222,18 @@ def test_a_fact_about_the_bump_is_in_scope():
                                   "none of the above"])
 def test_sweeping_denials_answer_the_screening_question(text):
     assert findings.screening_answer(text) == "none"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("hardness 8/10", INFORM),
+    ("my son (12) has a big whitehead on his chin", DESCRIBE),
+])
+def test_a_sure_red_flag_guess_with_facts_and_no_sign_named_is_the_description(text, intent):
+    assert decided("report_red_flag", text, 0.99) == intent
+    assert decided("report_red_flag", "my eye is really puffy", 0.99) == RED_FLAG  # a sign named
+    assert decided("report_red_flag", "lump under my eye, looks odd", 0.99) is None  # by the eye: stands
+
+
+def test_only_not_knowing_is_an_answer_whatever_the_guess():
+    assert decided("book_appointment", "he won't let me near it", 0.7) == INFORM
+    assert decided("book_appointment", "can i book, no idea what it is", 0.7) is None  # asks for a booking
