@@ -323,7 +323,8 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     for m in mentions:
         if m.kind in (UNSURE, NEUTRAL):
             continue
-        if m.kind in (Entity.HARDNESS, Entity.FLUID) and clause_of[m.start] in unsure_clauses:
+        if (m.kind in (Entity.HARDNESS, Entity.FLUID) and clause_of[m.start] in unsure_clauses
+                and not _told_before_the_unsure(m, unsure_clauses[clause_of[m.start]], mentions, clause_of)):
             unsure = unsure_clauses[clause_of[m.start]]
             if (unsure.start, m.kind) not in answered:
                 answered.add((unsure.start, m.kind))
@@ -363,6 +364,14 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     findings = _told_not_asked(toks, findings, denied)
     settled = _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
     return _the_one_asked_about(toks, settled, clause_of)
+
+
+def _told_before_the_unsure(m: Mention, unsure: Mention, mentions: Sequence[Mention],
+                            clause_of: Sequence[int]) -> bool:
+    """A fact said before a "not sure" about another fact after it stands: "hard not sure if pus"."""
+    return m.end <= unsure.start and any(
+        o.kind in (Entity.HARDNESS, Entity.FLUID) and o.kind != m.kind and o.start >= unsure.end
+        and clause_of[o.start] == clause_of[m.start] for o in mentions)
 
 
 # "a spot on his back he can't see": the place, then who can't see it, is why someone else is looking.
@@ -477,6 +486,7 @@ def _told_not_asked(toks: Sequence[str], found: List[Finding], denied: Set[str])
 
 ALTERNATIVES = frozenset({"or", "/", ","})  # "hard or soft?": offered, not chosen
 BOTH = frozenset({"and", "n", "&"})  # "between hard and soft"
+NEITHER = frozenset({",", "or", "nor", "and", "n", "but", "yet"})  # "not hard, not soft": joined denials
 
 
 def _settle(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
@@ -500,6 +510,9 @@ def _settle(toks: Sequence[str], found: List[Finding]) -> List[Finding]:
             or (set(between) <= BOTH and before.start > 0 and toks[before.start - 1] in ("between", "either"))
         ):
             settled.remove(before)
+            settled.append(Finding(before.start, f.end, f.entity, UNSURE))
+        elif f.entity != Entity.LOCATION and before.negated and f.negated and set(between) <= NEITHER:
+            settled.remove(before)  # "not hard not soft really": neither, so unsure
             settled.append(Finding(before.start, f.end, f.entity, UNSURE))
         else:
             settled.append(f)

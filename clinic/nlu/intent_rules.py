@@ -34,6 +34,9 @@ Rules, in order:
   it") -> describe_bump or inform;
 - asked of the clinic: ask_self_extract, but the question is what the clinic does ("will you use a
   needle or a blade") -> ask_extraction_procedure;
+- a tool at home: any other intent, but a question names a tool patients use on themselves (needle, pin,
+  tweezers, comedone extractor) and not the clinic ("can i get it out with a comedone tool")
+  -> ask_self_extract;
 - a thumb: a message that is only a thumbs-up (or OK) emoji is affirm, only a thumbs-down is deny.
 """
 
@@ -56,6 +59,9 @@ TEAM_QUESTIONS = frozenset(
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
 SHORT_ANSWER = 5  # words: "ach its awfy hard" answers the hardness question
 YOU = frozenset({"you", "u", "ya", "yous", "youse", "your", "ur", "practitioner", "nurse", "clinic"})
+# Tools patients reach for at home: a question naming one asks about self-extraction (the warning answers it).
+HOME_TOOLS = frozenset({"needle", "needles", "pin", "pins", "tweezers", "tweezer", "comedone", "extractor",
+                        "lancet", "lance", "scalpel"})
 SELF = frozenset({"i", "me", "my", "myself", "mum", "mam", "dad", "mate", "friend", "husband", "wife",
                   "partner", "sister", "brother", "someone", "somebody", "home", "we", "she", "he"})
 WEAK = 0.6  # a guess this low loses to a stated fact when the message asks nothing
@@ -189,6 +195,9 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
                         "a fact about the bump is in scope")
     if intent == "ask_self_extract" and _asks_the_clinic(text):  # "will you use a needle or a blade"
         return Decision("ask_extraction_procedure", confidence, "asked of the clinic")
+    if (intent not in SAFETY_QUESTIONS and set(_words(text)) & HOME_TOOLS and asks_something(text)
+            and not _asks_the_clinic(text)):  # "can i get it out with a comedone tool i bought online"
+        return Decision(Intent.ASK_SELF_EXTRACT, max(confidence, FALLBACK_THRESHOLD + 0.15), "a tool at home")
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15,
                         "facts over a weak guess")

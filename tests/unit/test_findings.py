@@ -678,3 +678,25 @@ def test_a_no_that_starts_the_next_fact_denies_nothing_before_it():
                                         ("his whole face has gone red", "spreading_redness")])
 def test_growth_and_redness_in_set_o_s_words(text, flag):
     assert flag in findings.red_flags_from_text(text)
+
+
+@pytest.mark.parametrize("text, facts", [
+    # set P's classes (2026-12-03): a bump hidden by hair is no trouble seeing
+    ("bump in my beard on my chin, hard, cant see it with the hair",
+     {("location", "chin"), ("hardness", "hard")}),
+    ("cant see with all the beard hair, no idea", {("unsure", "unsure")}),
+    ("can't see if anything's in it", {("fluid", "unsure")}),
+    ("can't reach to feel if it's hard", {("hardness", "unsure")}),
+    # a fact before a "not sure" about another fact stands
+    ("small spot on my cheek hard not sure if anything inside",
+     {("location", "cheek"), ("hardness", "hard"), ("fluid", "unsure")}),
+    ("its not hard not soft really", {("hardness", "unsure")}),  # neither
+    ("one of them is filled with white stuff", {("fluid", "yes")}),
+    ("couldn't sleep it hurts that much", {("red_flag", "severe_pain")}),
+    ("keeping me up at night the pain", {("red_flag", "severe_pain")}),
+    # and sight trouble still is
+    ("i can't see with my left eye", {("red_flag", "vision_changes")}),
+    ("cant see properly since yesterday", {("red_flag", "vision_changes")}),
+])
+def test_set_p_kinds(text, facts):
+    assert {(f.entity, f.value) for f in findings.read(text)} == facts

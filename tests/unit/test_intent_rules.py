@@ -237,3 +237,14 @@ def test_a_sure_red_flag_guess_with_facts_and_no_sign_named_is_the_description(t
 def test_only_not_knowing_is_an_answer_whatever_the_guess():
     assert decided("book_appointment", "he won't let me near it", 0.7) == INFORM
     assert decided("book_appointment", "can i book, no idea what it is", 0.7) is None  # asks for a booking
+
+
+@pytest.mark.parametrize("text", ["can i get it out with a comedone tool i bought online",
+                                  "is it ok to use a sterile needle on it?"])
+def test_a_question_naming_a_home_tool_asks_about_self_extraction(text):
+    assert decided("out_of_scope", text, 0.8) == "ask_self_extract"
+
+
+def test_a_home_tool_asked_of_the_clinic_or_told_is_not_a_self_extraction_question():
+    assert decided("ask_extraction_procedure", "do you use a needle for it?", 0.9) is None
+    assert decided("out_of_scope", "bought some new tweezers today", 0.9) is None

@@ -326,11 +326,19 @@ async def test_what_mean_hard_is_not_hard(dispatcher, domain):
 
 async def test_a_low_guess_of_cancelling_is_an_answer_it_could_not_read(dispatcher, domain):
     asked = {"requested_slot": "bump_hardness"}
-    tracker = make_tracker(active_loop=FORM, text="she won't let me near it", intent="cancel_appointment",
+    tracker = make_tracker(active_loop=FORM, text="ugh long story tbh", intent="cancel_appointment",
                            slots=asked)
     tracker.latest_message["intent"]["confidence"] = 0.49
     slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
     assert slots["question_misses"] == 1 and slots["needs_answer_help"] is True  # the form goes on
+
+
+async def test_a_child_who_wont_let_anyone_near_it_is_not_knowing(dispatcher, domain):
+    tracker = make_tracker(active_loop=FORM, text="she won't let me near it", intent="cancel_appointment",
+                           slots={"requested_slot": "bump_hardness"})
+    tracker.latest_message["intent"]["confidence"] = 0.49
+    slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+    assert slots["bump_hardness"] == "unsure"
 
 
 async def test_a_clear_cancellation_interrupts_the_form(dispatcher, domain):
