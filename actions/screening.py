@@ -84,6 +84,7 @@ def slot_after(tracker: Tracker, events: List[EventType], name: str) -> Any:
 def said_again(tracker: Tracker) -> bool:
     """Whether the patient's latest words repeat their previous message (the same interruption again)."""
     texts = []
+    # Not get_last_event_for("user", skip=1): its applied_events() drops what action_default_fallback rewinds.
     for event in reversed(tracker.events):  # the last two messages only, not the whole conversation
         if event.get("event") == "user":
             texts.append((event.get("text") or "").strip().lower())

@@ -52,6 +52,12 @@ SOME_PLACE = re.compile(
 )
 
 
+def _latest_entity(tracker: Tracker, kind: str) -> Any:
+    """The value of the latest message's `kind` entity (the last one when the message names two)."""
+    values = list(tracker.get_latest_entity_values(kind))
+    return values[-1] if values else None
+
+
 class ValidateTriageForm(FormValidationAction):
     """Fill and check hardness, fluid and location; stop early on a red flag."""
 
@@ -73,12 +79,12 @@ class ValidateTriageForm(FormValidationAction):
     @staticmethod
     def _forget_previous_triage(tracker: Tracker) -> List[EventType]:
         """Keep only what the latest message says; forget the previous bump's answers."""
-        latest = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
+        red_flag = _latest_entity(tracker, Entity.RED_FLAG)
         fresh: Dict[str, Any] = {
-            Slot.BUMP_HARDNESS: findings.normalise(Entity.HARDNESS, latest.get(Entity.HARDNESS)),
-            Slot.BUMP_FLUID: findings.normalise(Entity.FLUID, latest.get(Entity.FLUID)),
-            Slot.BUMP_LOCATION: findings.normalise(Entity.LOCATION, latest.get(Entity.LOCATION)),
-            Slot.RED_FLAGS: [latest[Entity.RED_FLAG]] if latest.get(Entity.RED_FLAG) else None,
+            Slot.BUMP_HARDNESS: findings.normalise(Entity.HARDNESS, _latest_entity(tracker, Entity.HARDNESS)),
+            Slot.BUMP_FLUID: findings.normalise(Entity.FLUID, _latest_entity(tracker, Entity.FLUID)),
+            Slot.BUMP_LOCATION: findings.normalise(Entity.LOCATION, _latest_entity(tracker, Entity.LOCATION)),
+            Slot.RED_FLAGS: [red_flag] if red_flag else None,
             Slot.TRIAGE_RESULT: None,
             Slot.NEAR_EYE: None,
         }
@@ -105,6 +111,7 @@ class ValidateTriageForm(FormValidationAction):
         unreadable answer climbs the never-loop ladder (actions/screening.py).
         """
         text = typed_text(tracker)
+        # the parse's `intent` field, not get_intent_of_latest_message() (why: actions/screening.py)
         intent = intent_of(tracker)
         if text is None:
             return {}
@@ -154,8 +161,7 @@ class ValidateTriageForm(FormValidationAction):
 
     @staticmethod
     def _entity_in_message(slot: str, tracker: Tracker) -> bool:
-        kind = SLOT_KIND[slot]
-        return any(e.get("entity") == kind for e in (tracker.latest_message or {}).get("entities", []))
+        return any(True for _ in tracker.get_latest_entity_values(SLOT_KIND[slot]))
 
     async def extract_bump_hardness(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
