@@ -849,12 +849,22 @@ def _by_reference(uow: SqlAlchemyUnitOfWork, reference_text: str) -> Booking:
     return booking
 
 
+def clinic_may_cancel(status: str) -> bool:
+    """Whether the clinic may cancel a booking: only one still booked (the console's Cancel button too)."""
+    return status == BookingStatus.BOOKED
+
+
+def clinic_may_mark(status: str, starts_at: datetime, now: datetime) -> bool:
+    """Whether the clinic may mark a booking attended or a no-show: it stands and its time has come."""
+    return status in STANDING_STATUSES and starts_at <= now
+
+
 def cancel_by_clinic(uow_factory: UnitOfWorkFactory, reference_text: str, now: datetime) -> BookingView:
     """The clinic cancels a booking (CLI, staff console)."""
     with uow_factory() as uow:
         booking = _by_reference(uow, reference_text)
         schedule = uow.bookings.schedule()
-        if booking.status != BookingStatus.BOOKED:
+        if not clinic_may_cancel(booking.status):
             raise BookingNotChangeable(view(booking, schedule))
         cancelled = _cancel(uow, booking, schedule, "clinic", now)
         uow.commit()
@@ -865,7 +875,7 @@ def _mark(uow_factory: UnitOfWorkFactory, reference_text: str, status: str, now:
     with uow_factory() as uow:
         booking = _by_reference(uow, reference_text)
         schedule = uow.bookings.schedule()
-        if booking.status not in STANDING_STATUSES or booking.starts_at > now:
+        if not clinic_may_mark(booking.status, booking.starts_at, now):
             raise BookingNotChangeable(view(booking, schedule))
         booking.status = status
         marked = view(booking, schedule)

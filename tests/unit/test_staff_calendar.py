@@ -1,5 +1,6 @@
 """The bookings calendar: its layout (pure) and the pages it gives from real bookings in a real database."""
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 from typing import Dict, List, Optional, Tuple
@@ -15,7 +16,9 @@ from clinic.booking.contact import Contact
 from clinic.booking.handlers import BookingRequest, BookingView
 from clinic.booking.schedule import parse_schedule
 from clinic.booking.unit_of_work import unit_of_work_factory
+from clinic.contract import BookingStatus
 from clinic.db.engine import session_factory
+from clinic.outbox.repository import MessageView
 from clinic.staff.accounts import create_user
 from clinic.testing.booking import (
     MONDAY,
@@ -29,7 +32,16 @@ from clinic.testing.booking import (
 )
 from clinic.testing.booking import schedule as clinic_schedule
 from clinic.web.staff import staff_app
-from clinic.web.staff.calendar import COVERED, Block, day_grid, week_grid, week_start
+from clinic.web.staff.calendar import (
+    COVERED,
+    STATUS_LABELS,
+    Block,
+    booking_card,
+    booking_cards,
+    day_grid,
+    week_grid,
+    week_start,
+)
 from clinic.web.staff.settings import StaffSettings
 
 PASSWORD = "calendar password"
@@ -132,6 +144,51 @@ def test_a_week_is_practitioners_by_days():
     assert [b.practitioner_code for b in grid.cell("ben", TUESDAY)] == ["ben"]
     assert grid.cell("ana", MONDAY) == [] and [b.reference for b in grid.cancelled] == ["VW-X"]
     assert all(b.reference != "VW-NEXT-WEEK" for cell in grid.cells.values() for b in cell)
+
+
+# --- what a booking's card shows --------------------------------------------------------------------
+
+def test_every_status_has_its_label():
+    assert set(STATUS_LABELS) == set(BookingStatus) and STATUS_LABELS[BookingStatus.NO_SHOW] == "no-show"
+
+
+@pytest.mark.parametrize("status", list(BookingStatus))
+def test_a_card_offers_what_the_booking_layer_allows(status):
+    start = at(TUESDAY, 10)
+    before, after = start - timedelta(minutes=1), start
+    b = booking(start, status=status)
+    standing = status != BookingStatus.CANCELLED
+    assert booking_card(b, before, is_admin=True).can_mark is False  # not before the appointment starts
+    assert booking_card(b, after, is_admin=True).can_mark is standing
+    assert handlers.clinic_may_mark(status, start, after) is standing
+    booked = status == BookingStatus.BOOKED
+    assert booking_card(b, before, is_admin=True).can_cancel is booked
+    assert booking_card(b, before, is_admin=False).can_cancel is False  # admins only
+    assert booking_card(b, before, is_admin=True).status_label == STATUS_LABELS[status]
+
+
+def test_confirmed_by_the_patient_is_shown_only_while_booked():
+    confirmed = replace(booking(at(TUESDAY, 10)), confirmed_at=NOW)
+    assert booking_card(confirmed, NOW, is_admin=False).confirmed_by_patient is True
+    cancelled = replace(confirmed, status=BookingStatus.CANCELLED)
+    assert booking_card(cancelled, NOW, is_admin=False).confirmed_by_patient is False
+    assert booking_card(booking(at(TUESDAY, 10)), NOW, is_admin=False).confirmed_by_patient is False
+
+
+def test_a_card_lists_the_findings_the_conversation_and_the_messages():
+    start = at(TUESDAY, 10)
+    b = replace(booking(start), sender_id="web-1", bump_hardness="hard", bump_fluid="no", bump_location=None)
+    sent = MessageView("1", b.reference, "reminder", "sms", "replied", NOW, 3, NOW, "timeout", "confirm")
+    due = MessageView("2", b.reference, "confirmation", "email", "opted_out", NOW, 1, None, None)
+    cards = booking_cards([b], NOW, True, {"web-1": "KEY"}, {b.reference: [sent, due]})
+    card = cards[b.reference]
+    assert card.findings == "hard fluid: no" and card.conversation_key == "KEY"
+    assert [(m.summary, m.when, m.error) for m in card.messages] == [
+        ("reminder (sms): replied (confirm)", f"{NOW:%d %b %H:%M}, 3 attempts", "timeout"),
+        ("confirmation (email): opted out", f"due {NOW:%d %b %H:%M}", None),
+    ]
+    unknown = booking(start)  # its conversation is not in the console's index (or it has no sender)
+    assert booking_cards([unknown], NOW, True, {}, {})[unknown.reference].conversation_key is None
 
 
 # --- the pages, from real bookings in a real database -----------------------------------------------

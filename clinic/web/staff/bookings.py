@@ -1,6 +1,7 @@
 """Bookings as a calendar (day: slots x practitioners; week: practitioners x days); attended, no-show, cancel.
 
-The layout is `clinic.web.staff.calendar` (pure); changes go through `clinic.booking.handlers`.
+The layout and what each booking's card shows are `clinic.web.staff.calendar` (pure); changes go through
+`clinic.booking.handlers`, whose rules (`clinic_may_mark`, `clinic_may_cancel`) also decide the buttons.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ async def schedule(request: Request, staff: StaffContext) -> Response:
            detail=f"{len(found.bookings)} bookings, {len(found.upcoming)} upcoming")
     return render(request, "bookings.html", {
         "week": week, "day": wanted, "first": first, "last": first + step - timedelta(days=1),
-        "previous": first - step, "next": first + step, "today": found.today, "now": now,
+        "previous": first - step, "next": first + step, "today": found.today,
         "grid": calendar.week_grid(found.schedule, first, found.bookings) if week
         else calendar.day_grid(found.schedule, first, found.bookings),
         "schedule": found.schedule, "works_on": calendar.works_on, "covered": calendar.COVERED,
-        "upcoming": found.upcoming, "keys": keys, "contact": contact, "count": len(found.bookings),
-        "messages": messages, "booking_notice": NOTICES.get(request.query_params.get("done", "")),
+        "upcoming": found.upcoming, "contact": contact, "count": len(found.bookings),
+        "cards": calendar.booking_cards(shown, now, staff.user.is_admin, keys, messages),
+        "back": f"{BASE}/bookings?day={wanted.isoformat()}{'&view=week' if week else ''}",
+        "booking_notice": NOTICES.get(request.query_params.get("done", "")),
     }, staff=staff)
 
 

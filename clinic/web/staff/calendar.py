@@ -8,19 +8,31 @@ latest closing (or booking end); rows outside the opening hours (a lunch break) 
 booking fills the rows it lasts (`Block.rows`, a `rowspan`); cancelled bookings hold no time and are
 listed apart. Bookings of a practitioner who is no longer listed get a column of their own, and one
 outside the opening hours widens the grid, so nothing booked is ever left out.
+
+What each booking's card shows is decided here too (`booking_cards`: its status label, whether the
+clinic may mark or cancel it, by `clinic.booking.handlers`' own rules, its messages' lines), so
+bookings.html only displays it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from clinic.booking.availability import Schedule
-from clinic.booking.handlers import BookingView
+from clinic.booking.handlers import BookingView, clinic_may_cancel, clinic_may_mark
 from clinic.contract import BookingStatus
+from clinic.outbox.repository import MessageView
 
 CANCELLED = BookingStatus.CANCELLED
+# A booking's status as the card words it.
+STATUS_LABELS: Dict[str, str] = {
+    BookingStatus.BOOKED: "booked",
+    BookingStatus.CANCELLED: "cancelled",
+    BookingStatus.ATTENDED: "attended",
+    BookingStatus.NO_SHOW: "no-show",
+}
 
 
 @dataclass(frozen=True)
@@ -213,3 +225,78 @@ def works_on(schedule: Schedule, code: str, day: date) -> bool:
 def week_start(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+# --- what a booking's card shows --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    """One of a booking's outbox messages as its card lists it."""
+
+    status: str  # the outbox status (the line's class)
+    summary: str  # "reminder (sms): replied (confirm)"
+    when: str  # "04 Jun 09:00" once sent, else "due 03 Jun 09:00"; ", 3 attempts" after retries
+    error: Optional[str]  # the last sending error, if any
+
+
+@dataclass(frozen=True)
+class BookingCard:
+    """A booking's card in the calendar: the booking and what the page says and offers about it."""
+
+    booking: BookingView
+    status_label: str  # "no-show"
+    confirmed_by_patient: bool  # still booked, and the patient confirmed it (a reply to the reminder)
+    findings: str  # the triage's answers: "hard fluid: no eye_area"
+    conversation_key: Optional[str]  # the conversation that booked it, when the console has it
+    messages: List[MessageLine]
+    can_mark: bool  # the Attended and No-show buttons
+    can_cancel: bool  # the Cancel button (admins only)
+
+
+def message_line(message: MessageView, booking: BookingView) -> MessageLine:
+    """A message's line on its booking's card (times on the booking's clock)."""
+    zone = booking.starts_at.tzinfo
+    if message.sent_at:
+        when = f"{message.sent_at.astimezone(zone):%d %b %H:%M}"
+    else:
+        when = f"due {message.due_at.astimezone(zone):%d %b %H:%M}"
+    if message.attempts > 1:
+        when += f", {message.attempts} attempts"
+    reply = f" ({message.reply})" if message.reply else ""
+    return MessageLine(
+        status=message.status,
+        summary=f"{message.kind} ({message.channel}): {message.status.replace('_', ' ')}{reply}",
+        when=when,
+        error=message.last_error or None,
+    )
+
+
+def booking_card(
+    booking: BookingView, now: datetime, is_admin: bool, conversation_key: Optional[str] = None,
+    messages: Sequence[MessageView] = (),
+) -> BookingCard:
+    """What the card of `booking` shows to a member of staff at `now`."""
+    fluid = f"fluid: {booking.bump_fluid}" if booking.bump_fluid else ""
+    return BookingCard(
+        booking=booking,
+        status_label=STATUS_LABELS[booking.status],
+        confirmed_by_patient=booking.confirmed_at is not None and booking.status == BookingStatus.BOOKED,
+        findings=" ".join(part for part in (booking.bump_hardness, fluid, booking.bump_location) if part),
+        conversation_key=conversation_key,
+        messages=[message_line(m, booking) for m in messages],
+        can_mark=clinic_may_mark(booking.status, booking.starts_at, now),
+        can_cancel=is_admin and clinic_may_cancel(booking.status),
+    )
+
+
+def booking_cards(
+    bookings: Sequence[BookingView], now: datetime, is_admin: bool, conversation_keys: Mapping[str, str],
+    messages: Mapping[str, Sequence[MessageView]],
+) -> Dict[str, BookingCard]:
+    """The card of each booking, by reference."""
+    return {
+        b.reference: booking_card(b, now, is_admin, conversation_keys.get(b.sender_id or ""),
+                                  messages.get(b.reference, ()))
+        for b in bookings
+    }
