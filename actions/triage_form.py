@@ -22,6 +22,7 @@ from clinic.contract import (
     Intent,
     Location,
     Slot,
+    TriageResult,
 )
 
 # Intents whose text may answer the form's question.
@@ -72,23 +73,37 @@ class ValidateTriageForm(FormValidationAction):
         restart: List[EventType] = []
         if screening.intent_of(tracker) in screening.TEXT_REPLIES:
             return []  # a reply to the clinic's text: the rules end the form and answer it
-        if tracker.get_slot(Slot.TRIAGE_RESULT) is not None:
-            restart = self._forget_previous_triage(tracker)
+        if self._assessed_before(tracker):
+            restart = self._forget_previous_bump(tracker)
+            # When Rasa activates the form it sends the slots already filled (the first bump's answers) as
+            # candidates, SlotSet events at the end of the tracker that `Tracker.slots_to_validate()` hands
+            # to validate_<slot>. Added after them, the restart's events are the candidates that count.
+            tracker.add_slots(restart)
         return restart + await screening.extract_and_validate(self, dispatcher, tracker, domain)
 
     @staticmethod
-    def _forget_previous_triage(tracker: Tracker) -> List[EventType]:
-        """Keep only what the latest message says; forget the previous bump's answers."""
-        red_flag = _latest_entity(tracker, Entity.RED_FLAG)
+    def _assessed_before(tracker: Tracker) -> bool:
+        """Whether this conversation has had an assessment that a new bump replaces.
+
+        An urgent one is never replaced: urgent lasts (clinic/safety.py), and the form ends on it again.
+        """
+        result = tracker.get_slot(Slot.TRIAGE_RESULT)
+        return result is not None and result != TriageResult.URGENT
+
+    @staticmethod
+    def _forget_previous_bump(tracker: Tracker) -> List[EventType]:
+        """Keep only what the latest message says of the bump; forget the previous bump's answers.
+
+        The screening answer stands for the conversation (actions/screening.py); the red-flag slots are
+        not touched (a conversation with a red flag is urgent, and never restarted).
+        """
         fresh: Dict[str, Any] = {
             Slot.BUMP_HARDNESS: findings.normalise(Entity.HARDNESS, _latest_entity(tracker, Entity.HARDNESS)),
             Slot.BUMP_FLUID: findings.normalise(Entity.FLUID, _latest_entity(tracker, Entity.FLUID)),
             Slot.BUMP_LOCATION: findings.normalise(Entity.LOCATION, _latest_entity(tracker, Entity.LOCATION)),
-            Slot.RED_FLAGS: [red_flag] if red_flag else None,
             Slot.TRIAGE_RESULT: None,
             Slot.NEAR_EYE: None,
         }
-        tracker.slots.update(fresh)
         return [SlotSet(slot, value) for slot, value in fresh.items()]
 
     async def required_slots(

@@ -27,8 +27,11 @@ Public but undocumented attributes relied on outside this package, checked by th
 `SQLTrackerStore.SQLEvent` and `.session_scope()` (clinic/tracker_store.py), the columns of its `events`
 table (clinic/conversations/store.py), `RedisLockStore.red` and `.key_prefix` and `LockStore`'s ticket
 methods not calling one another (clinic/hardening/stores.py), rasa_sdk's `SANIC_HOST` variable
-(clinic/hardening/action_server.py), and `FormValidationAction.run` being extraction, validation and the
-next requested slot (actions/screening.py `extract_and_validate`, built from the public steps).
+(clinic/hardening/action_server.py), `FormValidationAction.run` being extraction, validation and the
+next requested slot (actions/screening.py `extract_and_validate`, built from the public steps), and
+`Tracker.slots_to_validate()` being the SlotSet events at the tracker's end, the latest winning, which
+`Tracker.add_slots` appends to (actions/triage_form.py puts a second bump's fresh start after the slots
+Rasa sends as candidates when it activates the form).
 """
 
 from __future__ import annotations

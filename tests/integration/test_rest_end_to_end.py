@@ -70,13 +70,32 @@ def test_out_of_scope_gets_a_useful_answer(assistant):
 def test_a_second_bump_gets_its_own_triage(assistant):
     sender = new_sender()
     screened(assistant, sender, assistant.say(sender, "I have a hard white bump under my eye, no pus"))
+    assert responded(assistant, sender) == ["utter_assessment"]
     assert assistant.tracker(sender)["slots"]["triage_result"] == "milia"
-    reply = assistant.say(sender, "I have another white bump")
-    assert "hard" in texts(reply).lower()  # asks about hardness again
+    assistant.say(sender, "I have another white bump")
+    assert responded(assistant, sender) == ["utter_ask_bump_hardness"]  # its own triage, from the start
     assistant.say(sender, "soft")
+    assert responded(assistant, sender) == ["utter_ask_bump_fluid"]
     assistant.say(sender, "full of pus")
+    assert responded(assistant, sender) == ["utter_ask_bump_location"]
     assistant.say(sender, "chin")  # the warning signs were answered once, for the first bump
-    assert assistant.tracker(sender)["slots"]["triage_result"] == "pustule"
+    assert responded(assistant, sender) == ["utter_assessment"]
+    slots = assistant.tracker(sender)["slots"]
+    assert (slots["triage_result"], slots["near_eye"]) == ("pustule", False)  # from its own answers
+    assert (slots["bump_hardness"], slots["bump_fluid"], slots["bump_location"]) == ("soft", "yes", "chin")
+
+
+def test_a_second_bump_keeps_what_its_own_message_says(assistant):
+    sender = new_sender()
+    screened(assistant, sender, assistant.say(sender, "I have a hard white bump under my eye, no pus"))
+    assert responded(assistant, sender) == ["utter_assessment"]
+    assistant.say(sender, "I have another one on my chin, it's soft")
+    assert responded(assistant, sender) == ["utter_ask_bump_fluid"]  # hardness and place are in the message
+    assistant.say(sender, "no pus")
+    assert responded(assistant, sender) == ["utter_assessment"]
+    slots = assistant.tracker(sender)["slots"]
+    assert (slots["triage_result"], slots["near_eye"]) == ("uncertain", False)
+    assert (slots["bump_hardness"], slots["bump_fluid"], slots["bump_location"]) == ("soft", "no", "chin")
 
 
 def test_yes_to_the_screening_question_goes_to_a_doctor_and_urgent_lasts(assistant):

@@ -307,6 +307,18 @@ async def test_form_validation_run_is_the_public_steps_extract_and_validate_repe
     assert by_rasa_sdk == ours == [SlotSet("size", "SMALL")]
 
 
+def test_the_candidates_to_validate_are_the_last_slot_events_and_add_slots_goes_after_them():
+    # actions/triage_form.py: a second bump's fresh start goes after the candidates Rasa sends on activation.
+    candidates = [SlotSet("size", "big"), SlotSet("colour", "white")]
+    tracker = Tracker("patient-1", {"size": "big", "colour": "white"}, {}, [
+        {"event": "action", "name": "probe_form"}, *candidates], False, None, {"name": "probe_form"},
+        "action_listen")
+    assert tracker.slots_to_validate() == {"size": "big", "colour": "white"}
+    tracker.add_slots([SlotSet("size", None)])
+    assert tracker.slots_to_validate() == {"size": None, "colour": "white"}
+    assert tracker.get_slot("size") is None
+
+
 # Moved to public API: SafetyPolicy builds its PolicyPrediction itself, as Policy's private helper did.
 
 

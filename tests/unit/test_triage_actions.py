@@ -1,7 +1,7 @@
 """The triage form's validator, the assessment and the session start, with the real domain."""
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 
 from actions.assessment import ActionGiveAssessment
 from actions.session import ActionSessionStart
@@ -151,19 +151,61 @@ async def test_session_starts_with_the_disclaimer(dispatcher, domain):
     assert "not a diagnosis" in domain["responses"]["utter_disclaimer"][0]["text"]
 
 
+def activation(text, intent, entities=(), **slots):
+    """The tracker Rasa 3.6 sends the validator when a message activates the form (its `activate`).
+
+    Every required slot already filled is a candidate again: a SlotSet after the form's ActionExecuted,
+    which rasa-sdk's `Tracker.slots_to_validate()` hands to the `validate_<slot>` methods.
+    """
+    required = ("bump_hardness", "bump_fluid", "bump_location", "warning_signs")  # domain/triage.yml
+    candidates = [SlotSet(name, slots[name]) for name in required if slots.get(name) is not None]
+    events = [
+        UserUttered(text, {"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities)}),
+        ActionExecuted("action_extract_slots"),
+        ActiveLoop(FORM),
+        SlotSet("requested_slot", None),
+        ActionExecuted(FORM),
+        *candidates,
+    ]
+    return make_tracker(active_loop=FORM, text=text, intent=intent, entities=list(entities), slots=slots,
+                        events=events)
+
+
+FIRST_BUMP = {"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "eye_area",
+              "warning_signs": "none", "triage_result": "milia", "near_eye": True}
+
+
 async def test_a_second_bump_after_an_assessment_starts_afresh(dispatcher, domain):
-    tracker = make_tracker(
-        active_loop=FORM, text="I have another white bump on my nose", intent="describe_bump",
-        entities=[entity("location", "nose")],
-        slots={"bump_hardness": "hard", "bump_fluid": "no", "bump_location": "nose",
-               "triage_result": "milia", "near_eye": False},
-    )
-    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
-    slots = slot_events(events)
-    assert slots["triage_result"] is None
-    assert slots["bump_hardness"] is None and slots["bump_fluid"] is None
-    assert slots["bump_location"] == "nose"
+    tracker = activation("I have another white bump on my nose", "describe_bump",
+                         [entity("location", "nose")], **{**FIRST_BUMP, "bump_location": "nose"})
+    slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+    assert slots["triage_result"] is None and slots["near_eye"] is None
+    assert slots["bump_hardness"] is None and slots["bump_fluid"] is None  # asked again
+    assert slots["bump_location"] == "nose"  # what the new message says
+    assert slots["warning_signs"] == "none"  # the screening answer of this conversation stands
     assert dispatcher.messages == []
+
+
+async def test_a_second_bump_takes_only_what_its_own_message_says(dispatcher, domain):
+    tracker = activation("I have another white bump", "describe_bump", **FIRST_BUMP)
+    slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+    assert [slots[name] for name in ("bump_hardness", "bump_fluid", "bump_location")] == [None] * 3
+    tracker = activation("another one, soft and full of pus", "describe_bump", **FIRST_BUMP)
+    slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+    assert (slots["bump_hardness"], slots["bump_fluid"], slots["bump_location"]) == ("soft", "yes", None)
+
+
+@pytest.mark.parametrize("why", [{"red_flags": ["bleeding"]}, {"warning_signs": "unclear"}],
+                         ids=["a red flag", "an unclear screening answer"])
+async def test_a_second_bump_keeps_an_urgent_result(dispatcher, domain, why):
+    urgent = {**FIRST_BUMP, "triage_result": "urgent", "urgent_since": 1.0, **why}
+    tracker = activation("I have another white bump", "describe_bump", **urgent)
+    slots = slot_events(await ValidateTriageForm().run(dispatcher, tracker, domain))
+    for name in ("triage_result", "red_flags", "urgent_since", "warning_signs"):  # urgent lasts
+        assert slots.get(name, urgent.get(name)) == urgent.get(name)
+    after = {**urgent, **slots}
+    events = await ActionGiveAssessment().run(dispatcher, make_tracker(slots=after), domain)
+    assert slot_events(events)["triage_result"] == "urgent"
 
 
 async def test_not_sure_answers_only_the_question_asked(dispatcher, domain):
