@@ -412,7 +412,8 @@ def _out_of_sight(toks: Sequence[str], mentions: List[Mention]) -> List[Mention]
 
 
 # "know if it's hard", "tell how hard", "say whether there's pus": the fact is wondered about, not told.
-WONDERING = frozenset({"know", "tell", "say", "sure", "judge", "check", "guess", "wondering", "wonder"})
+WONDERING = frozenset({"know", "tell", "say", "sure", "judge", "check", "guess", "wondering", "wonder", "ask",
+                       "feel"})
 WHETHER = frozenset({"if", "whether", "how"})
 # A negated attempt says nothing came of no attempt: "haven't tried squeezing", "not attempted to express".
 ATTEMPTS = frozenset({"tried", "try", "attempted", "attempt", "dared", "dare", "squeezed", "touched"})
@@ -959,7 +960,10 @@ def red_flag_only_negated(text: str) -> bool:
     if any(m.kind == Entity.RED_FLAG for m in mentions):
         return True  # named, but only negated or as a worry
     # Named in words the lexicon doesn't know, and denied: "no, my eye isn't swollen and I can see fine".
-    return any(word in NEGATION_CUES for word in toks) or any(m.kind == NEUTRAL for m in mentions)
+    # The "not" of "not sure" denies nothing ("not sure, my eye feels odd" keeps the classifier's guess).
+    unsure = {i for m in mentions if m.kind == UNSURE for i in range(m.start, m.end)}
+    return (any(word in NEGATION_CUES for i, word in enumerate(toks) if i not in unsure)
+            or any(m.kind == NEUTRAL for m in mentions))
 
 
 def red_flag_mentioned(text: str) -> bool:

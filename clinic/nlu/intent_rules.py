@@ -12,6 +12,8 @@ Rules, in order:
 - told, not asked: ask_squeeze / ask_self_extract (or a question for the team: children, pregnancy...),
   but the message asks nothing and describes ("white stuff came out when I squeezed", "my toddler has
   hard white bumps on his nose") -> the describing intent;
+- a short answer asks nothing: any other question intent on five words or fewer that state a fact and ask
+  nothing ("feels hard") -> describe_bump or inform;
 - description or answer: describe_bump vs inform by the contract (a named bump with facts describes
   it; one fact in a few words answers a question);
 - facts over a guess: below the fallback threshold, or too close to a rival for the fallback's
@@ -28,8 +30,12 @@ Rules, in order:
 - told what was tried: ask_squeeze / ask_self_extract / ask_pain, but a short answer without a question
   says what was tried and that nothing came of it or that the patient can't tell ("nope nothing, tried
   squeezing", "havent tried squeezing so dunno") -> inform;
+- not knowing is no red flag: report_red_flag, however sure, on a message of at most 12 words that only says
+  the patient can't tell and names no sign ("would have to ask my husband, hes at work") -> inform;
 - one fact is no red flag: a red-flag guess below 0.8 on a short answer that states one fact and names no
   sign at all ("ach its awfy hard") -> inform;
+- not knowing is no yes or no: deny or affirm on a message that only says the patient can't tell, with no
+  yes or no in it ("couldnt tell you") -> inform;
 - a yes or no with a fact: deny or affirm, but the message states a fact and asks nothing ("nay nowt in
   it") -> describe_bump or inform;
 - asked of the clinic: ask_self_extract, but the question is what the clinic does ("will you use a
@@ -57,8 +63,10 @@ TEAM_QUESTIONS = frozenset(
     {Intent.ASK_CHILDREN, Intent.ASK_PREGNANCY, Intent.ASK_CAUSE, Intent.ASK_RECURRENCE, Intent.ASK_AFTERCARE}
 )
 FALLBACK_THRESHOLD = 0.45  # the FallbackClassifier's threshold in config.yml
+UNSURE_ANSWER_WORDS = 12  # "would have to ask my husband, hes at work"
 SHORT_ANSWER = 5  # words: "ach its awfy hard" answers the hardness question
 YOU = frozenset({"you", "u", "ya", "yous", "youse", "your", "ur", "practitioner", "nurse", "clinic"})
+YES_OR_NO = findings.BARE_YES | {"no", "nope", "nah", "naw", "nay", "na", "nae"}
 # Tools patients reach for at home: a question naming one asks about self-extraction (the warning answers it).
 HOME_TOOLS = frozenset({"needle", "needles", "pin", "pins", "tweezers", "tweezer", "comedone", "extractor",
                         "lancet", "lance", "scalpel"})
@@ -154,6 +162,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "one fact is no red flag")  # "ach its awfy hard"
     if intent == RED_FLAG and confidence < 0.8 and findings.is_bare_unsure(text):
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not sure is no red flag")  # "Unknown."
+    if (intent == RED_FLAG and _only_unsure(text) and len(_words(text)) <= UNSURE_ANSWER_WORDS
+            and not findings.red_flag_mentioned(text)
+            and findings.location_from_text(text) != Location.EYE_AREA):
+        # "would have to ask my husband, hes at work": only not knowing, however sure the guess; the
+        # warning-signs question is still asked, and a "not sure" to it is read as a maybe.
+        return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not knowing is no red flag")
     if (intent == RED_FLAG and describes and not asks_something(text)
             and not findings.red_flag_mentioned(text)
             and findings.location_from_text(text) != Location.EYE_AREA):  # "hardness 9/10"
@@ -177,6 +191,10 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if intent in SAFETY_QUESTIONS and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "told, not asked")
+    if (intent and intent.startswith("ask_") and describes and not asks_something(text)
+            and len(_words(text)) <= SHORT_ANSWER):  # "feels hard" guessed as a pain question
+        return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
+                        "a short answer asks nothing")
     if intent in (DESCRIBE, INFORM) and describes:
         wanted = describing_intent(text, entities, intent)
         if wanted != intent:
@@ -209,6 +227,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     # "she won't let me near it": can't tell, whatever the classifier guessed
     if intent not in (DESCRIBE, INFORM) and confidence < 0.8 and _only_unsure(text):
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not knowing is an answer")
+    if intent in (Intent.DENY, Intent.AFFIRM) and _only_unsure(text) and not set(_words(text)) & YES_OR_NO:
+        return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "not knowing is no yes or no")
     answers_screening = findings.screening_answer(text) == "none" and len(_words(text)) > 1
     if intent == Intent.DENY and answers_screening and findings.names_none_of_them(text):
         return Decision(INFORM, max(confidence, FALLBACK_THRESHOLD + 0.15), "none of the warning signs")

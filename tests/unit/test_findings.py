@@ -700,3 +700,21 @@ def test_growth_and_redness_in_set_o_s_words(text, flag):
 ])
 def test_set_p_kinds(text, facts):
     assert {(f.entity, f.value) for f in findings.read(text)} == facts
+
+
+@pytest.mark.parametrize("text, facts", [
+    # set Q's classes (2026-12-03)
+    ("would have to ask my husband, hes at work", {("unsure", "unsure")}),
+    ("its on my back so would have to ask my husband how hard it is",
+     {("location", "body"), ("hardness", "unsure")}),
+    ("keep seeing floaters since", {("red_flag", "vision_changes")}),
+    ("cant squeeze anything out", {("fluid", "no")}),
+    ("It does not appear to contain anything", {("fluid", "no")}),
+    ("nuffink in it mate", {("fluid", "no")}),
+    ("no idea whats inside", {("fluid", "unsure")}),
+    ("what's in it?", set()),  # a question about milia, no fact
+    ("got a white spot on me neck, squishy, brum here bab", {("location", "neck"), ("hardness", "soft")}),
+    ("small bump near the bikini line", {("location", "body")}),
+])
+def test_set_q_kinds(text, facts):
+    assert {(f.entity, f.value) for f in findings.read(text)} == facts

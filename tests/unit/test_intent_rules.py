@@ -248,3 +248,19 @@ def test_a_question_naming_a_home_tool_asks_about_self_extraction(text):
 def test_a_home_tool_asked_of_the_clinic_or_told_is_not_a_self_extraction_question():
     assert decided("ask_extraction_procedure", "do you use a needle for it?", 0.9) is None
     assert decided("out_of_scope", "bought some new tweezers today", 0.9) is None
+
+
+def test_a_short_answer_guessed_as_a_question_is_the_answer():
+    assert decided("ask_pain", "feels hard", 0.89) == INFORM
+    assert decided("ask_pain", "does it hurt when it's hard?", 0.89) is None  # a question stays one
+
+
+def test_not_knowing_is_no_yes_or_no():
+    assert decided("deny", "couldnt tell you", 0.96) == INFORM
+    assert decided("deny", "no, not sure", 0.96) is None  # a no is in it
+
+
+def test_not_knowing_is_no_red_flag_however_sure_the_guess():
+    assert decided("report_red_flag", "would have to ask my husband, hes at work", 0.97) == INFORM
+    assert decided("report_red_flag", "not sure, but it has been bleeding", 0.97) == RED_FLAG  # named
+    assert decided("report_red_flag", "not sure, my eye feels odd", 0.97) is None  # by the eye: kept
