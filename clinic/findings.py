@@ -335,6 +335,8 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
                 continue
             if m.end < len(toks) and toks[m.end] == "of":  # "the back of my neck": the neck says where
                 continue
+        if m.kind == Entity.RED_FLAG and _swearing(toks, m):
+            continue  # "bloody hurts like hell": a swear before the pain, not blood
         if m.kind == Entity.LOCATION and _eye_for_i(toks, m):
             continue  # "eye have tried squeezing it": voice typing's "I"
         cue, at = _cue_before(toks, m, owner)
@@ -364,6 +366,15 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     findings = _told_not_asked(toks, findings, denied)
     settled = _settle(toks, sorted(findings, key=lambda f: (f.start, f.entity)))
     return _the_one_asked_about(toks, settled, clause_of)
+
+
+# "bloody" before a word of pain swears ("it bloody hurts"); "bloody annoying" is in context.yml's neutral.
+SWORN_PAIN = frozenset({"hurts", "hurt", "hurting", "sore", "painful", "kills", "killing", "aches", "aching",
+                        "stings", "stinging", "throbs", "throbbing"})
+
+
+def _swearing(toks: Sequence[str], m: Mention) -> bool:
+    return list(toks[m.start:m.end]) == ["bloody"] and m.end < len(toks) and toks[m.end] in SWORN_PAIN
 
 
 def _told_before_the_unsure(m: Mention, unsure: Mention, mentions: Sequence[Mention],
@@ -724,6 +735,8 @@ def corrected(word: str) -> Optional[Tuple[str, str]]:
     from rapidfuzz.distance import OSA  # edit distance counting a swapped pair ("nsoe") as one
 
     if len(word) < FUZZY_MIN_LENGTH or not word.isalpha() or word in _SINGLE_WORD_TERMS:
+        return None
+    if word in NEGATION_CUES:  # "nane" (Scots: none) is no misspelt "nape"
         return None
     if word in _english_words():
         return None

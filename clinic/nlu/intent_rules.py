@@ -25,6 +25,8 @@ Rules, in order:
   those", "nah none", "not one of them" -> inform (the contract's answer to a question);
 - facts over a weak guess: any other intent below WEAK (0.6), when the message states a fact and asks
   nothing ("No, there is no discharge." guessed as a price question) -> describe_bump or inform;
+- a description whatever the guess: booking, a greeting, yes/no, thanks or out of scope, on a message that
+  names a bump and states two of its facts and asks nothing -> describe_bump;
 - a place is no time: choose_time, but the message names a place and no day or time ("earlobe") ->
   describe_bump or inform;
 - told what was tried: ask_squeeze / ask_self_extract / ask_pain, but a short answer without a question
@@ -52,7 +54,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence
 
 from clinic import findings
-from clinic.contract import DESCRIBING_ENTITIES, Entity, Intent, Location
+from clinic.contract import DESCRIBING_ENTITIES, NLU_FALLBACK, Entity, Intent, Location
 
 RED_FLAG = Intent.REPORT_RED_FLAG
 DESCRIBE = Intent.DESCRIBE_BUMP
@@ -67,9 +69,14 @@ UNSURE_ANSWER_WORDS = 12  # "would have to ask my husband, hes at work"
 SHORT_ANSWER = 5  # words: "ach its awfy hard" answers the hardness question
 YOU = frozenset({"you", "u", "ya", "yous", "youse", "your", "ur", "practitioner", "nurse", "clinic"})
 YES_OR_NO = findings.BARE_YES | {"no", "nope", "nah", "naw", "nay", "na", "nae"}
+# Guesses a message that names a bump and states two of its facts, asking nothing, is not.
+DESCRIPTION_GUESSES = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHOOSE_TIME, Intent.GREET, Intent.AFFIRM,
+                                 Intent.DENY, Intent.THANK, Intent.GOODBYE, Intent.OUT_OF_SCOPE,
+                                 NLU_FALLBACK})
 # Tools patients reach for at home: a question naming one asks about self-extraction (the warning answers it).
 HOME_TOOLS = frozenset({"needle", "needles", "pin", "pins", "tweezers", "tweezer", "comedone", "extractor",
                         "lancet", "lance", "scalpel"})
+REMOVING = frozenset({"out", "remove", "removing", "rid", "extract", "extracting", "drain", "lance"})
 SELF = frozenset({"i", "me", "my", "myself", "mum", "mam", "dad", "mate", "friend", "husband", "wife",
                   "partner", "sister", "brother", "someone", "somebody", "home", "we", "she", "he"})
 WEAK = 0.6  # a guess this low loses to a stated fact when the message asks nothing
@@ -195,6 +202,9 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
             and len(_words(text)) <= SHORT_ANSWER):  # "feels hard" guessed as a pain question
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "a short answer asks nothing")
+    if (intent not in SAFETY_QUESTIONS and _names_doing_it_oneself(text) and asks_something(text)
+            and not _asks_the_clinic(text)):  # "can i get it out with a comedone tool i bought online"
+        return Decision(Intent.ASK_SELF_EXTRACT, max(confidence, FALLBACK_THRESHOLD + 0.15), "a tool at home")
     if intent in (DESCRIBE, INFORM) and describes:
         wanted = describing_intent(text, entities, intent)
         if wanted != intent:
@@ -213,12 +223,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
                         "a fact about the bump is in scope")
     if intent == "ask_self_extract" and _asks_the_clinic(text):  # "will you use a needle or a blade"
         return Decision("ask_extraction_procedure", confidence, "asked of the clinic")
-    if (intent not in SAFETY_QUESTIONS and set(_words(text)) & HOME_TOOLS and asks_something(text)
-            and not _asks_the_clinic(text)):  # "can i get it out with a comedone tool i bought online"
-        return Decision(Intent.ASK_SELF_EXTRACT, max(confidence, FALLBACK_THRESHOLD + 0.15), "a tool at home")
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15,
                         "facts over a weak guess")
+    if (intent in DESCRIPTION_GUESSES and findings.names_a_bump(text) and not asks_something(text)
+            and len(set(entities) & DESCRIBING_ENTITIES) >= 2):  # "a wee plook on ma foreheid, affa hard"
+        return Decision(DESCRIBE, max(confidence, FALLBACK_THRESHOLD + 0.15), "a description")
     if intent == Intent.CHOOSE_TIME and describes and not _names_a_time(text):  # "earlobe"
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "a place is no time")
@@ -235,6 +245,13 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None
+
+
+def _names_doing_it_oneself(text: str) -> bool:
+    """A home tool ("comedone extractor"), or taking it out at home ("get the hard bit out at home")."""
+    words = _words(text)
+    at_home = "home" in words or "myself" in words or "diy" in words
+    return bool(set(words) & HOME_TOOLS) or (at_home and bool(set(words) & REMOVING))
 
 
 def _only_unsure(text: str) -> bool:

@@ -718,3 +718,28 @@ def test_set_p_kinds(text, facts):
 ])
 def test_set_q_kinds(text, facts):
     assert {(f.entity, f.value) for f in findings.read(text)} == facts
+
+
+@pytest.mark.parametrize("text, facts", [
+    # set R's classes (2026-12-03)
+    ("hey, got a zit on my lip, bloody annoying", {("location", "lip_mouth")}),  # a swear, no blood
+    ("bloody hurts like hell mate", {("red_flag", "severe_pain")}),
+    ("a bit bloody when i wiped it", {("red_flag", "bleeding")}),
+    ("my vision went a bit wobbly", {("red_flag", "vision_changes")}),
+    ("my vision is not clear", {("red_flag", "vision_changes")}),
+    ("my vision is fine", set()),
+    ("my eye is half closed", {("red_flag", "swollen_eye")}),
+    ("it's that sair a canna touch it", {("red_flag", "severe_pain")}),
+    ("red is going all around it", {("red_flag", "spreading_redness")}),
+    ("aye, yella stuff", {("fluid", "yes")}),
+    ("naethin comes oot", {("fluid", "no")}),
+    ("ive a lump on ma heid, in ma hair", {("location", "other")}),
+    ("nane o them", set()),  # Scots "none", no misspelt "nape"
+])
+def test_set_r_kinds(text, facts):
+    assert {(f.entity, f.value) for f in findings.read(text)} == facts
+
+
+@pytest.mark.parametrize("text", ["yeah nah none of those", "nane o them", "naw, jist a bit tender"])
+def test_dialect_denials_answer_the_screening_question(text):
+    assert findings.screening_answer(text) == "none"

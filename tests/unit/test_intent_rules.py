@@ -264,3 +264,14 @@ def test_not_knowing_is_no_red_flag_however_sure_the_guess():
     assert decided("report_red_flag", "would have to ask my husband, hes at work", 0.97) == INFORM
     assert decided("report_red_flag", "not sure, but it has been bleeding", 0.97) == RED_FLAG  # named
     assert decided("report_red_flag", "not sure, my eye feels odd", 0.97) is None  # by the eye: kept
+
+
+def test_taking_it_out_at_home_asks_about_self_extraction():
+    assert decided("inform", "is there a way to get the hard bit out at home", 0.75) == "ask_self_extract"
+    assert decided("inform", "is it hard to get out?", 0.75) != "ask_self_extract"  # nothing done at home
+
+
+def test_a_description_is_one_whatever_the_guess():
+    text = "fit like, ive a wee fite plook on ma foreheid, affa hard"
+    assert decided("book_appointment", text, 0.9) == DESCRIBE
+    assert decided("book_appointment", "can i book in, hard bump on my chin", 0.9) is None  # asks to book
