@@ -247,7 +247,9 @@ def _echoed_then_denied(toks: Sequence[str], mention: Mention, owner: Dict[int, 
     after = toks[mention.end:mention.end + 2]
     if after and after[0] in POSTPOSED_NO and (len(after) == 1 or after[1] in PUNCTUATION):
         return mention.kind in ("red_flag", "fluid")  # a list of signs ticked off: "bleeding no, fever no"
-    if not (len(after) == 2 and after[0] == "?" and after[1] in NEGATION_CUES) or mention.end + 2 in owner:
+    # "pus? no", and a pasted list's "discharge: none"
+    echoed = len(after) == 2 and after[0] in ("?", ":") and after[1] in NEGATION_CUES
+    if not echoed or mention.end + 2 in owner:
         return False
     rest = " " + " ".join(toks[mention.end + 1:mention.end + 5]) + " "
     # "hard? not sure" does not deny
@@ -368,13 +370,28 @@ def interpret(toks: Sequence[str], mentions: Iterable[Mention]) -> List[Finding]
     return _the_one_asked_about(toks, settled, clause_of)
 
 
-# "bloody" before a word of pain swears ("it bloody hurts"); "bloody annoying" is in context.yml's neutral.
+# "bloody" before a word of pain swears ("it bloody hurts"), and "bloody", "bleedin" before an adjective.
 SWORN_PAIN = frozenset({"hurts", "hurt", "hurting", "sore", "painful", "kills", "killing", "aches", "aching",
                         "stings", "stinging", "throbs", "throbbing"})
 
 
+SWORN_ADJECTIVES = frozenset({"little", "tiny", "annoying", "annoyin", "irritating", "hell", "nuisance",
+                              "typical", "ugly", "huge", "massive", "stubborn", "horrible", "weird",
+                              "embarrassing", "stupid", "frustrating", "ages", "awful"})
+SWORN_ONLY = frozenset({"annoying", "annoyin", "irritating", "hell", "nuisance", "typical", "ugly",
+                        "horrible", "embarrassing", "stupid", "frustrating", "awful"})
+SWEARS = frozenset({"bloody", "bleedin", "bleeding"})
+
+
 def _swearing(toks: Sequence[str], m: Mention) -> bool:
-    return list(toks[m.start:m.end]) == ["bloody"] and m.end < len(toks) and toks[m.end] in SWORN_PAIN
+    """A swear before a word of pain or an adjective: "it bloody hurts", "this bleedin little white dot"."""
+    words = list(toks[m.start:m.end])
+    if len(words) != 1 or words[0] not in SWEARS or m.end >= len(toks):
+        return False
+    after = toks[m.end]
+    if words[0] == "bleeding":  # "it's bleeding little bits" bleeds: only a word no bleeding is
+        return after in SWORN_ONLY
+    return after in SWORN_ADJECTIVES or (words[0] == "bloody" and after in SWORN_PAIN)
 
 
 def _told_before_the_unsure(m: Mention, unsure: Mention, mentions: Sequence[Mention],
@@ -387,6 +404,7 @@ def _told_before_the_unsure(m: Mention, unsure: Mention, mentions: Sequence[Ment
 
 # "a spot on his back he can't see": the place, then who can't see it, is why someone else is looking.
 BARE_SIGHT = (("can", "not", "see"), ("cannot", "see"))
+PLACE_AFTER_SIGHT = 6  # tokens: "I cannot see, is on back" names the place just after
 OUT_OF_SIGHT = frozenset({Location.BODY, Location.OTHER})  # the back, the scalp, behind the ear
 SEERS = frozenset({"i", "he", "she", "they", "you", "we"})
 RELATIVE = frozenset({"that", "which"})
@@ -407,6 +425,15 @@ def _out_of_sight(toks: Sequence[str], mentions: List[Mention]) -> List[Mention]
     if any(w in EYE_WORDS for w in toks):
         return mentions
     ends = {m.end for m in mentions if m.kind == Entity.LOCATION and m.value in OUT_OF_SIGHT}
+    starts = {m.start for m in mentions if m.kind == Entity.LOCATION and m.value in OUT_OF_SIGHT}
+
+    def place_follows(m: Mention) -> bool:  # "I cannot see, is on back"
+        for at in range(m.end, min(len(toks), m.end + PLACE_AFTER_SIGHT)):
+            if toks[at] in (".", "!", "?", ";", "\n"):
+                return False
+            if at in starts:
+                return True
+        return False
 
     def of_the_bump(m: Mention) -> bool:
         words = tuple(toks[m.start:m.end])
@@ -417,7 +444,7 @@ def _out_of_sight(toks: Sequence[str], mentions: List[Mention]) -> List[Mention]
             return False
         at -= 1 if at > 0 and toks[at - 1] in RELATIVE else 0
         after = toks[m.end] if m.end < len(toks) else "."
-        return at in ends and (after in PUNCTUATION or after in SEEN_OBJECT)
+        return (at in ends or place_follows(m)) and (after in PUNCTUATION or after in SEEN_OBJECT)
 
     return [m for m in mentions if not of_the_bump(m)]
 
@@ -875,8 +902,8 @@ def screening_answer(text: str) -> Optional[str]:
         return None  # "no idea", "not sure": unreadable, so treated as a maybe
     none = _phrase_spans(toks, LEXICON.screening_none)
     pointed = [span for span in none if _names_a_thing(toks, span)]
-    present = [span for span in _phrase_spans(toks, LEXICON.screening_present)
-               if not any(start <= span[0] and span[1] <= end for start, end in none)]
+    present = [span for span in _phrase_spans(toks, LEXICON.screening_present)  # "not a one of them"
+               if not any(start < span[1] and span[0] < end for start, end in none)]
     if present:  # "one of them" is present, unless it is part of "not one of them"
         return "present"
     if pointed:  # "only that bit of red off the razor, no fevers": something named the lexicon can't judge

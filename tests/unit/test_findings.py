@@ -743,3 +743,22 @@ def test_set_r_kinds(text, facts):
 @pytest.mark.parametrize("text", ["yeah nah none of those", "nane o them", "naw, jist a bit tender"])
 def test_dialect_denials_answer_the_screening_question(text):
     assert findings.screening_answer(text) == "none"
+
+
+@pytest.mark.parametrize("text, facts", [
+    # set S's classes (2026-12-03)
+    ("story, got this bleedin little white dot under me eye for months", {("location", "eye_area")}),
+    ("this bleeding annoying spot", set()),
+    ("its bleeding little bits", {("red_flag", "bleeding")}),  # bleeds
+    ("I cannot see, is on back. maybe something, maybe not", {("location", "body"), ("unsure", "unsure")}),
+    ("i cannot see. its on my back", {("red_flag", "vision_changes"), ("location", "body")}),
+    ("consistency: hard - discharge: none - pain: none - bleeding: no",
+     {("hardness", "hard"), ("fluid", "no")}),
+])
+def test_set_s_kinds(text, facts):
+    assert {(f.entity, f.value) for f in findings.read(text)} == facts
+
+
+def test_not_a_one_of_them_is_none():
+    assert findings.screening_answer("not a one of them") == "none"
+    assert findings.screening_answer("yes one of them") == "present"
