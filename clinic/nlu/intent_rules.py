@@ -40,6 +40,9 @@ Rules, in order:
   yes or no in it ("couldnt tell you") -> inform;
 - a yes or no with a fact: deny or affirm, but the message states a fact and asks nothing ("nay nowt in
   it") -> describe_bump or inform;
+- a price question: a question about the clinic's services (facials, prices, other services, the
+  procedure) that asks a price ("how much is a facial") -> ask_prices, so no close rival sends it to the
+  fallback;
 - asked of the clinic: ask_self_extract, but the question is what the clinic does ("will you use a
   needle or a blade") -> ask_extraction_procedure;
 - a tool at home: any other intent, but a question names a tool patients use on themselves (needle, pin,
@@ -73,6 +76,10 @@ YES_OR_NO = findings.BARE_YES | {"no", "nope", "nah", "naw", "nay", "na", "nae"}
 DESCRIPTION_GUESSES = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHOOSE_TIME, Intent.GREET, Intent.AFFIRM,
                                  Intent.DENY, Intent.THANK, Intent.GOODBYE, Intent.OUT_OF_SCOPE,
                                  NLU_FALLBACK})
+# Questions about the clinic's services: one that asks a price gets the price list (every service's price).
+SERVICE_QUESTIONS = frozenset({Intent.ASK_FACIALS, Intent.ASK_PRICES, Intent.ASK_SOMETHING_ELSE,
+                               Intent.ASK_EXTRACTION_PROCEDURE})
+PRICE_WORDS = frozenset({"price", "prices", "cost", "costs", "charge", "fee", "fees", "£"})
 # Tools patients reach for at home: a question naming one asks about self-extraction (the warning answers it).
 HOME_TOOLS = frozenset({"needle", "needles", "pin", "pins", "tweezers", "tweezer", "comedone", "extractor",
                         "lancet", "lance", "scalpel"})
@@ -221,6 +228,8 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if intent == Intent.OUT_OF_SCOPE and describes and not asks_something(text):
         return Decision(describing_intent(text, entities), max(confidence, FALLBACK_THRESHOLD + 0.15),
                         "a fact about the bump is in scope")
+    if intent in SERVICE_QUESTIONS and not describes and _asks_a_price(text):  # "how much is a facial"
+        return Decision(Intent.ASK_PRICES, max(confidence, FALLBACK_THRESHOLD + 0.15), "a price question")
     if intent == "ask_self_extract" and _asks_the_clinic(text):  # "will you use a needle or a blade"
         return Decision("ask_extraction_procedure", confidence, "asked of the clinic")
     if confidence < WEAK and describes and intent not in SAFETY_QUESTIONS and not asks_something(text):
@@ -245,6 +254,13 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if confidence < FALLBACK_THRESHOLD and answers_screening:
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "a screening answer over a guess")
     return None
+
+
+def _asks_a_price(text: str) -> bool:
+    """Whether the message asks what something costs: "how much is a facial", "what do you charge"."""
+    words = _words(text)
+    return bool(set(words) & PRICE_WORDS) or any(
+        a == "how" and b == "much" for a, b in zip(words, words[1:], strict=False))
 
 
 def _names_doing_it_oneself(text: str) -> bool:

@@ -275,3 +275,9 @@ def test_a_description_is_one_whatever_the_guess():
     text = "fit like, ive a wee fite plook on ma foreheid, affa hard"
     assert decided("book_appointment", text, 0.9) == DESCRIBE
     assert decided("book_appointment", "can i book in, hard bump on my chin", 0.9) is None  # asks to book
+
+
+def test_a_price_question_about_a_service_is_a_price_question():
+    assert decided("ask_facials", "how much is a facial", 0.5) == "ask_prices"
+    assert decided("ask_extraction_procedure", "what's the price of the extraction?", 0.6) == "ask_prices"
+    assert decided("ask_facials", "what's in a facial", 0.5) is None
