@@ -177,14 +177,12 @@ def decide(intent: Optional[str], confidence: float, entities: Sequence[str], te
     if intent == RED_FLAG and confidence < 0.8 and findings.is_bare_unsure(text):
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not sure is no red flag")  # "Unknown."
     if (intent == RED_FLAG and _only_unsure(text) and len(_words(text)) <= UNSURE_ANSWER_WORDS
-            and not findings.red_flag_mentioned(text)
-            and findings.location_from_text(text) != Location.EYE_AREA):
+            and _no_sign_and_not_by_the_eye(text)):
         # "would have to ask my husband, hes at work": only not knowing, however sure the guess; the
         # warning-signs question is still asked, and a "not sure" to it is read as a maybe.
         return Decision(INFORM, FALLBACK_THRESHOLD + 0.15, "not knowing is no red flag")
     if (intent == RED_FLAG and describes and not asks_something(text)
-            and not findings.red_flag_mentioned(text)
-            and findings.location_from_text(text) != Location.EYE_AREA):  # "hardness 9/10"
+            and _no_sign_and_not_by_the_eye(text)):  # "hardness 9/10"
         # No warning sign named, not even denied, and not by the eye ("my eye looks weird" stays): a
         # description or an answer. The warning-signs question is still asked before any assessment.
         return Decision(describing_intent(text, entities), FALLBACK_THRESHOLD + 0.15, "facts, no sign named")
@@ -268,6 +266,11 @@ def _names_doing_it_oneself(text: str) -> bool:
     words = _words(text)
     at_home = "home" in words or "myself" in words or "diy" in words
     return bool(set(words) & HOME_TOOLS) or (at_home and bool(set(words) & REMOVING))
+
+
+def _no_sign_and_not_by_the_eye(text: str) -> bool:
+    """No warning-sign words at all (not even denied), and not about the eye."""
+    return not findings.red_flag_mentioned(text) and findings.location_from_text(text) != Location.EYE_AREA
 
 
 def _only_unsure(text: str) -> bool:
