@@ -404,6 +404,7 @@ def _told_before_the_unsure(m: Mention, unsure: Mention, mentions: Sequence[Ment
 
 # "a spot on his back he can't see": the place, then who can't see it, is why someone else is looking.
 BARE_SIGHT = (("can", "not", "see"), ("cannot", "see"))
+SENTENCE_ENDS = frozenset({".", "!", "?", ";", "\n"})
 PLACE_AFTER_SIGHT = 6  # tokens: "I cannot see, is on back" names the place just after
 OUT_OF_SIGHT = frozenset({Location.BODY, Location.OTHER})  # the back, the scalp, behind the ear
 SEERS = frozenset({"i", "he", "she", "they", "you", "we"})
@@ -429,7 +430,7 @@ def _out_of_sight(toks: Sequence[str], mentions: List[Mention]) -> List[Mention]
 
     def place_follows(m: Mention) -> bool:  # "I cannot see, is on back"
         for at in range(m.end, min(len(toks), m.end + PLACE_AFTER_SIGHT)):
-            if toks[at] in (".", "!", "?", ";", "\n"):
+            if toks[at] in SENTENCE_ENDS:
                 return False
             if at in starts:
                 return True
@@ -479,7 +480,7 @@ def _sentences(toks: Sequence[str]) -> List[Tuple[int, int, bool]]:
     """(start, end, is a question) of each sentence: split at . ! ? ; and new lines."""
     spans, start = [], 0
     for i, word in enumerate(toks):
-        if word in (".", "!", "?", ";", "\n"):
+        if word in SENTENCE_ENDS:
             if i > start:
                 spans.append((start, i + 1, word == "?"))
             start = i + 1
